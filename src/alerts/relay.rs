@@ -1,0 +1,138 @@
+//! The relay: the only publisher of alerts. Use cases hand it what they committed; it
+//! publishes to the broker and marks the rows published. Rows that were committed but never
+//! marked (a crash between commit and publish, or a full hand-off queue) are found by the
+//! recovery scan at start-up and then every few seconds, so nothing committed is lost.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::broker::Broker;
+use super::model::{AlertRecord, Event};
+use crate::store::{Store, alerts as sql};
+use crate::time::wall_ms;
+
+/// How often committed-but-unpublished rows are looked for.
+const SCAN_EVERY: Duration = Duration::from_secs(2);
+/// A row this old and still unpublished was missed by the fast path.
+const SCAN_GRACE_MS: i64 = 1000;
+
+/// Hand-off side of the relay, held by the use cases. Never blocks.
+#[derive(Clone)]
+pub struct Relay {
+    tx: mpsc::Sender<Event>,
+    overflow: Arc<AtomicBool>,
+}
+
+impl Relay {
+    /// A relay and the receiving end for [`run`].
+    pub fn new(capacity: usize) -> (Relay, mpsc::Receiver<Event>) {
+        let (tx, rx) = mpsc::channel(capacity);
+        (
+            Relay {
+                tx,
+                overflow: Arc::new(AtomicBool::new(false)),
+            },
+            rx,
+        )
+    }
+
+    /// Hands over alerts that were just committed.
+    pub fn committed(&self, alerts: Vec<AlertRecord>) {
+        for a in alerts {
+            metrics::counter!("sky_alerts_created_total", "type" => if a.kind == 1 { "1" } else { "2" }, "realert" => if a.realert > 0 { "yes" } else { "no" }).increment(1);
+            if self.tx.try_send(Event::Alert(a)).is_err() {
+                // The row is in the log: the next scan publishes it.
+                self.overflow.store(true, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Hands over a "handled" event (best effort: screens also reconcile on reconnect).
+    pub fn handled(&self, shop_id: i64, order_id: i64, alert_ids: Vec<i64>) {
+        if alert_ids.is_empty() {
+            return;
+        }
+        metrics::counter!("sky_alerts_acknowledged_total").increment(alert_ids.len() as u64);
+        if self
+            .tx
+            .try_send(Event::Handled {
+                shop_id,
+                alert_ids,
+                order_id,
+            })
+            .is_err()
+        {
+            tracing::warn!(shop_id, order_id, "relay queue full: handled event dropped");
+        }
+    }
+}
+
+/// Runs the relay until `stop`: publishes hand-offs in batches and scans for missed rows.
+pub async fn run(
+    mut rx: mpsc::Receiver<Event>,
+    relay: Relay,
+    store: Store,
+    broker: Broker,
+    stop: CancellationToken,
+) {
+    scan(&store, &broker, i64::MAX).await;
+    let mut tick = tokio::time::interval(SCAN_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut batch = Vec::with_capacity(256);
+    loop {
+        tokio::select! {
+            n = rx.recv_many(&mut batch, 256) => {
+                if n == 0 { break; }
+                let mut ids = Vec::with_capacity(n);
+                for event in batch.drain(..) {
+                    if let Event::Alert(a) = &event {
+                        ids.push(a.id);
+                    }
+                    broker.publish(event).await;
+                }
+                if let Err(e) = sql::mark_published(store.pool(), &ids, wall_ms()).await {
+                    // Not fatal: the rows are published; a scan may publish them again and
+                    // the hubs drop the duplicates by sequence.
+                    tracing::warn!(error = %e, "marking alerts published failed");
+                }
+            }
+            _ = tick.tick() => {
+                let cutoff = if relay.overflow.swap(false, Ordering::Relaxed) { i64::MAX } else { wall_ms() - SCAN_GRACE_MS };
+                scan(&store, &broker, cutoff).await;
+            }
+            _ = stop.cancelled() => break,
+        }
+    }
+}
+
+/// Publishes committed rows that were never marked published, oldest first.
+async fn scan(store: &Store, broker: &Broker, older_than: i64) {
+    loop {
+        let rows = match sql::unpublished(store.pool(), older_than, 500).await {
+            Ok(rows) => rows,
+            Err(e) => {
+                tracing::warn!(error = %e, "relay scan failed");
+                return;
+            }
+        };
+        if rows.is_empty() {
+            return;
+        }
+        let ids: Vec<i64> = rows.iter().map(|a| a.id).collect();
+        tracing::info!(
+            count = ids.len(),
+            "relay publishing alerts found in the log"
+        );
+        for a in rows {
+            broker.publish(Event::Alert(a)).await;
+        }
+        if let Err(e) = sql::mark_published(store.pool(), &ids, wall_ms()).await {
+            tracing::warn!(error = %e, "marking alerts published failed");
+            return;
+        }
+    }
+}

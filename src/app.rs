@@ -1,0 +1,303 @@
+//! Builds the service (store, hub, broker, relay, use cases, router), owns the shutdown
+//! token and every long-lived task. `Application::build` binds the listener (port 0 in tests)
+//! and exposes the real port; `run_until` serves until the given future resolves.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::extract::FromRef;
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::alerts::broker::Broker;
+use crate::alerts::hub::Hub;
+use crate::alerts::relay::{self, Relay};
+use crate::alerts::service::Alerts;
+use crate::alerts::tracker::Tracker;
+use crate::auth::{Tokens, hash_password, random_string};
+use crate::config::{BrokerUrl, Settings};
+use crate::orders::service::Orders;
+use crate::payment::wechat::Verifier;
+use crate::store::{Store, seed, shops};
+use crate::time::Clock;
+
+/// Everything a request handler may use. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    /// Database.
+    pub store: Store,
+    /// Clock (movable in tests).
+    pub clock: Clock,
+    /// Token signer.
+    pub tokens: Tokens,
+    /// Order use cases.
+    pub orders: Orders,
+    /// Alert use cases.
+    pub alerts: Alerts,
+    /// In-process hub.
+    pub hub: Hub,
+    /// Delivery tracker.
+    pub tracker: Tracker,
+    /// Settings.
+    pub settings: Arc<Settings>,
+    /// WeChat Pay verifier, in wechat mode.
+    pub wechat: Option<Arc<Verifier>>,
+    /// Cancelled when the server starts shutting down.
+    pub shutdown: CancellationToken,
+    /// Metrics registry.
+    pub metrics: PrometheusHandle,
+}
+
+impl FromRef<AppState> for () {
+    fn from_ref(_: &AppState) {}
+}
+
+/// A built, bound, not yet serving application.
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+    background: CancellationToken,
+    tasks: TaskTracker,
+    relay_rx: Option<tokio::sync::mpsc::Receiver<crate::alerts::model::Event>>,
+    relay: Relay,
+    broker: Broker,
+    ingest_rx: Option<tokio::sync::mpsc::Receiver<crate::alerts::hub::Ingest>>,
+}
+
+/// The process-wide Prometheus recorder (metrics macros use one global recorder).
+fn metrics_handle() -> PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let recorder = PrometheusBuilder::new()
+                .set_buckets_for_metric(
+                    metrics_exporter_prometheus::Matcher::Full(
+                        "sky_commit_to_socket_seconds".into(),
+                    ),
+                    &[
+                        0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+                    ],
+                )
+                .expect("buckets are not empty")
+                .build_recorder();
+            let handle = recorder.handle();
+            // Ignore the error of a second install (another Application in the same test process).
+            let _ = metrics::set_global_recorder(recorder);
+            handle
+        })
+        .clone()
+}
+
+impl Application {
+    /// Connects, migrates, seeds, binds. Fails with a message naming what is wrong.
+    pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        Application::build_with_clock(settings, Clock::system()).await
+    }
+
+    /// As [`Application::build`], with a given clock (tests move it).
+    pub async fn build_with_clock(settings: Settings, clock: Clock) -> anyhow::Result<Application> {
+        let store = Store::connect(&settings.database_url)
+            .await
+            .with_context(|| {
+                format!(
+                    "cannot open the database (--database-url / DATABASE_URL = {})",
+                    redact(&settings.database_url)
+                )
+            })?;
+        if settings.demo_data {
+            seed_if_empty(&store, &settings, &clock).await?;
+        }
+        let secret = match &settings.jwt_secret {
+            Some(s) => s.clone(),
+            None => {
+                shops::setting_get_or_init(store.pool(), "jwt_secret", &random_string(48)).await?
+            }
+        };
+        let tokens = Tokens::new(secret.as_bytes(), settings.token_ttl);
+        let wechat = match &settings.wechat {
+            Some(w) => Some(Arc::new(
+                Verifier::new(
+                    &w.platform_key_pem,
+                    &w.api_v3_key,
+                    w.platform_serial.clone(),
+                    w.max_skew_secs,
+                )
+                .map_err(|e| {
+                    anyhow::anyhow!(
+                        "invalid setting SKY_WECHAT_PLATFORM_KEY / SKY_WECHAT_API_V3_KEY: {e}"
+                    )
+                })?,
+            )),
+            None => None,
+        };
+        if settings.allow_anonymous_ws {
+            tracing::warn!(
+                "SKY_ALLOW_ANONYMOUS_WS is on: anyone who reaches /ws/{{sid}} hears every alert of shop 1"
+            );
+        }
+        let listener = TcpListener::bind(settings.listen).await.with_context(|| {
+            format!(
+                "cannot listen on {} (--listen / SKY_LISTEN)",
+                settings.listen
+            )
+        })?;
+        let (ingest_tx, ingest_rx) = tokio::sync::mpsc::channel(8192);
+        let hub = Hub::new();
+        let broker = match &settings.broker {
+            BrokerUrl::Memory => Broker::Memory { ingest: ingest_tx },
+            other => anyhow::bail!(
+                "invalid setting --broker / SKY_BROKER: {other:?} is not available in this build"
+            ),
+        };
+        let (relay, relay_rx) = Relay::new(16_384);
+        let orders = Orders::new(
+            store.clone(),
+            clock.clone(),
+            relay.clone(),
+            settings.reminder_window,
+        );
+        let alerts = Alerts::new(store.clone(), clock.clone(), relay.clone());
+        let state = AppState {
+            store,
+            clock,
+            tokens,
+            orders,
+            alerts,
+            hub,
+            tracker: Tracker::default(),
+            settings: Arc::new(settings),
+            wechat,
+            shutdown: CancellationToken::new(),
+            metrics: metrics_handle(),
+        };
+        Ok(Application {
+            listener,
+            state,
+            background: CancellationToken::new(),
+            tasks: TaskTracker::new(),
+            relay_rx: Some(relay_rx),
+            relay,
+            broker,
+            ingest_rx: Some(ingest_rx),
+        })
+    }
+
+    /// The bound address (the real port when built with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("bound listener has an address")
+    }
+
+    /// The shared state (tests use its clock and use cases directly).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Starts the background tasks (relay, hub, tracker, scheduled jobs). Separate from
+    /// serving so tests can drive them.
+    fn start_background(&mut self) {
+        let s = &self.state;
+        let stop = self.background.clone();
+        let ingest_rx = self.ingest_rx.take().expect("started once");
+        self.tasks.spawn(
+            s.hub
+                .clone()
+                .run_ingest(ingest_rx, s.store.clone(), stop.clone()),
+        );
+        let relay_rx = self.relay_rx.take().expect("started once");
+        self.tasks.spawn(relay::run(
+            relay_rx,
+            self.relay.clone(),
+            s.store.clone(),
+            self.broker.clone(),
+            stop.clone(),
+        ));
+        self.tasks
+            .spawn(s.tracker.clone().run(s.store.clone(), stop.clone()));
+        let settings = (*s.settings).clone();
+        self.tasks.spawn(crate::tasks::run(
+            s.orders.clone(),
+            s.alerts.clone(),
+            s.clock.clone(),
+            settings,
+            stop.clone(),
+        ));
+        let metrics = s.metrics.clone();
+        self.tasks.spawn(async move {
+            // Drains histogram samples into buckets so memory stays flat without scrapes.
+            let mut tick = tokio::time::interval(Duration::from_secs(5));
+            loop {
+                tokio::select! { _ = tick.tick() => metrics.run_upkeep(), _ = stop.cancelled() => return }
+            }
+        });
+    }
+
+    /// Serves until `shutdown` resolves, then: stop accepting, close sockets with 1012, let
+    /// in-flight requests finish, stop the background tasks, all within the deadline.
+    pub async fn run_until(
+        mut self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        self.start_background();
+        let state = self.state.clone();
+        let token = state.shutdown.clone();
+        let deadline = state.settings.shutdown_deadline;
+        let router = crate::http::router(state.clone());
+        let serve_token = token.clone();
+        let server = axum::serve(self.listener, router)
+            .with_graceful_shutdown(async move { serve_token.cancelled().await });
+        let server = tokio::spawn(async move { server.await });
+        tokio::select! {
+            _ = shutdown => tracing::info!("shutdown requested"),
+            _ = token.cancelled() => {}
+        }
+        token.cancel();
+        if tokio::time::timeout(deadline, server).await.is_err() {
+            tracing::warn!(?deadline, "requests still running at the shutdown deadline");
+        }
+        state.tracker.flush(&state.store).await;
+        self.background.cancel();
+        self.tasks.close();
+        let _ = tokio::time::timeout(Duration::from_secs(2), self.tasks.wait()).await;
+        state.store.close().await;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+async fn seed_if_empty(store: &Store, settings: &Settings, clock: &Clock) -> anyhow::Result<()> {
+    let (password, generated) = match &settings.admin_password {
+        Some(p) => (p.clone(), false),
+        None => (random_string(16), true),
+    };
+    let hash = hash_password(password.clone()).await;
+    if seed::seed_demo(store, &hash, clock.now_ms()).await? {
+        if generated {
+            tracing::warn!(
+                password,
+                "created shop 1 with merchant account `admin`; its generated password is shown once here (set SKY_ADMIN_PASSWORD to choose it)"
+            );
+        } else {
+            tracing::info!(
+                "created shop 1 with merchant account `admin` (password from SKY_ADMIN_PASSWORD)"
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Hides a password in a database URL for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => match url[s + 3..at].find(':') {
+            Some(c) => format!("{}:***{}", &url[..s + 3 + c], &url[at..]),
+            None => url.to_string(),
+        },
+        _ => url.to_string(),
+    }
+}

@@ -1,0 +1,169 @@
+//! Tokens (JWT, HS256, secret from configuration or the database) and password hashing
+//! (argon2, on the blocking pool because it is deliberately slow).
+
+use std::time::Duration;
+
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+
+/// Who a token speaks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// A merchant account of one shop.
+    Merchant,
+    /// A customer.
+    Customer,
+}
+
+/// Token claims.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Claims {
+    /// Employee id or customer id (not `sub`, which JWT validators expect to be a string).
+    pub uid: i64,
+    /// Shop of a merchant (0 for customers).
+    pub shop: i64,
+    /// Role; a customer token never opens merchant endpoints and vice versa.
+    pub role: Role,
+    /// Expiry, Unix seconds.
+    pub exp: u64,
+    /// Issued at, Unix seconds.
+    pub iat: u64,
+}
+
+/// Signs and checks tokens.
+#[derive(Clone)]
+pub struct Tokens {
+    enc: EncodingKey,
+    dec: DecodingKey,
+    ttl: Duration,
+}
+
+impl Tokens {
+    /// Tokens signed with `secret`, valid for `ttl`.
+    pub fn new(secret: &[u8], ttl: Duration) -> Tokens {
+        Tokens {
+            enc: EncodingKey::from_secret(secret),
+            dec: DecodingKey::from_secret(secret),
+            ttl,
+        }
+    }
+
+    /// Issues a token.
+    pub fn issue(&self, role: Role, sub: i64, shop: i64, now_secs: u64) -> String {
+        let claims = Claims {
+            uid: sub,
+            shop,
+            role,
+            iat: now_secs,
+            exp: now_secs + self.ttl.as_secs(),
+        };
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.enc)
+            .expect("HS256 encoding cannot fail")
+    }
+
+    /// Checks a token's signature, algorithm, expiry and role.
+    pub fn check(&self, token: &str, role: Role) -> Option<Claims> {
+        let mut v = Validation::new(Algorithm::HS256);
+        v.leeway = 0;
+        v.set_required_spec_claims(&["exp"]);
+        let claims = jsonwebtoken::decode::<Claims>(token, &self.dec, &v)
+            .ok()?
+            .claims;
+        (claims.role == role).then_some(claims)
+    }
+
+    /// Token lifetime.
+    pub fn ttl(&self) -> Duration {
+        self.ttl
+    }
+}
+
+/// Hashes a password with argon2id and a fresh salt (off the async threads).
+pub async fn hash_password(password: String) -> String {
+    tokio::task::spawn_blocking(move || hash_password_blocking(&password))
+        .await
+        .expect("hashing task does not panic")
+}
+
+/// Hashes a password with argon2id (blocking).
+pub fn hash_password_blocking(password: &str) -> String {
+    argon2::Argon2::default()
+        .hash_password(password.as_bytes())
+        .expect("argon2 with default parameters accepts any password")
+        .to_string()
+}
+
+/// Checks a password against a stored hash (off the async threads). False for a malformed hash.
+pub async fn verify_password(password: String, hash: String) -> bool {
+    tokio::task::spawn_blocking(move || {
+        PasswordHash::new(&hash)
+            .map(|h| {
+                argon2::Argon2::default()
+                    .verify_password(password.as_bytes(), &h)
+                    .is_ok()
+            })
+            .unwrap_or(false)
+    })
+    .await
+    .unwrap_or(false)
+}
+
+/// A random alphanumeric string (generated secrets and passwords).
+pub fn random_string(len: usize) -> String {
+    use rand::Rng;
+    use rand::distr::Alphanumeric;
+    rand::rng()
+        .sample_iter(&Alphanumeric)
+        .take(len)
+        .map(char::from)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn now() -> u64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+    }
+
+    #[test]
+    fn issued_tokens_check_for_their_role_only() {
+        let t = Tokens::new(b"0123456789abcdef0123456789abcdef", Duration::from_secs(60));
+        let tok = t.issue(Role::Merchant, 7, 3, now());
+        let c = t.check(&tok, Role::Merchant).unwrap();
+        assert_eq!((c.uid, c.shop), (7, 3));
+        assert!(t.check(&tok, Role::Customer).is_none());
+    }
+
+    #[test]
+    fn forged_expired_and_garbage_tokens_fail() {
+        let t = Tokens::new(b"0123456789abcdef0123456789abcdef", Duration::from_secs(60));
+        let other = Tokens::new(b"another-secret-another-secret-xx", Duration::from_secs(60));
+        assert!(
+            t.check(&other.issue(Role::Merchant, 1, 1, now()), Role::Merchant)
+                .is_none()
+        );
+        assert!(
+            t.check(&t.issue(Role::Merchant, 1, 1, now() - 3600), Role::Merchant)
+                .is_none()
+        );
+        for junk in ["", "abc", "a.b.c", "eyJhbGciOiJub25lIn0.eyJzdWIiOjF9."] {
+            assert!(t.check(junk, Role::Merchant).is_none(), "{junk}");
+        }
+    }
+
+    #[tokio::test]
+    async fn passwords_verify() {
+        let h = hash_password("s3cret".into()).await;
+        assert!(verify_password("s3cret".into(), h.clone()).await);
+        assert!(!verify_password("wrong".into(), h).await);
+        assert!(!verify_password("x".into(), "not-a-hash".into()).await);
+    }
+}

@@ -1,0 +1,97 @@
+//! The alert log over REST: the pages a client fetches beyond the replay bound, and
+//! acknowledgement for clients that cannot use the socket (SSE).
+
+use axum::extract::State;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+
+use crate::alerts::model::AlertRecord;
+use crate::app::AppState;
+use crate::http::error::{ApiError, ApiResult, Envelope, ok};
+use crate::http::extract::{Merchant, PathParam, QueryParams};
+use crate::time::fmt_seconds;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/admin/alerts", get(list))
+        .route("/admin/alerts/{id}/ack", post(ack))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ListQuery {
+    /// Only alerts with a smaller sequence (newest first); default: from the newest.
+    before_seq: Option<i64>,
+    /// Only unhandled ones.
+    unhandled: Option<bool>,
+    limit: Option<i64>,
+}
+
+/// An alert as REST shows it (the same fields as the socket's `alert` event).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AlertView {
+    seq: i64,
+    id: i64,
+    #[serde(rename = "type")]
+    kind: i64,
+    order_id: i64,
+    order_number: String,
+    content: String,
+    time: String,
+    realert: i64,
+    handled: bool,
+}
+
+impl AlertView {
+    fn new(a: AlertRecord, handled: bool) -> AlertView {
+        AlertView {
+            seq: a.seq,
+            id: a.id,
+            kind: a.kind,
+            order_id: a.order_id,
+            order_number: a.order_number,
+            time: fmt_seconds(a.created_at),
+            content: a.content,
+            realert: a.realert,
+            handled,
+        }
+    }
+}
+
+async fn list(
+    State(app): State<AppState>,
+    m: Merchant,
+    QueryParams(q): QueryParams<ListQuery>,
+) -> ApiResult<Json<Envelope<Vec<AlertView>>>> {
+    let limit = q.limit.unwrap_or(50).clamp(1, 500);
+    let before = q.before_seq.unwrap_or(i64::MAX);
+    let rows = app
+        .alerts
+        .page(m.shop_id, before, q.unhandled.unwrap_or(false), limit)
+        .await?;
+    Ok(ok(rows
+        .into_iter()
+        .map(|(a, h)| AlertView::new(a, h))
+        .collect()))
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AckReply {
+    handled_ids: Vec<i64>,
+}
+
+async fn ack(
+    State(app): State<AppState>,
+    m: Merchant,
+    PathParam(id): PathParam<i64>,
+) -> ApiResult<Json<Envelope<AckReply>>> {
+    let ids = app
+        .alerts
+        .acknowledge(m.shop_id, id, m.employee_id)
+        .await?
+        .ok_or_else(|| ApiError::business("提醒不存在"))?;
+    Ok(ok(AckReply { handled_ids: ids }))
+}

@@ -1,0 +1,183 @@
+//! Merchant order management: search, statistics, details and the status actions.
+
+use axum::extract::State;
+use axum::routing::{get, put};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+
+use crate::app::AppState;
+use crate::http::error::{ApiError, ApiResult, Envelope, done, ok};
+use crate::http::extract::{Body, Merchant, PathParam, QueryParams};
+use crate::http::views::{OrderView, Page, paging};
+use crate::orders::state::Action;
+use crate::store::orders::{self as sql, Search};
+use crate::time::parse_local;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/admin/order/conditionSearch", get(search))
+        .route("/admin/order/statistics", get(statistics))
+        .route("/admin/order/details/{id}", get(details))
+        .route("/admin/order/confirm", put(confirm))
+        .route("/admin/order/rejection", put(reject))
+        .route("/admin/order/cancel", put(cancel))
+        .route("/admin/order/delivery/{id}", put(deliver))
+        .route("/admin/order/complete/{id}", put(complete))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SearchQuery {
+    page: Option<i64>,
+    page_size: Option<i64>,
+    number: Option<String>,
+    phone: Option<String>,
+    status: Option<i64>,
+    begin_time: Option<String>,
+    end_time: Option<String>,
+}
+
+fn time_param(v: Option<String>, name: &str) -> Result<Option<i64>, ApiError> {
+    match v.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(s) => parse_local(s)
+            .map(Some)
+            .ok_or_else(|| ApiError::BadRequest(format!("{name} must be yyyy-MM-dd HH:mm:ss"))),
+    }
+}
+
+fn text_param(v: Option<String>) -> Option<String> {
+    v.map(|s| s.trim().chars().take(32).collect::<String>())
+        .filter(|s| !s.is_empty())
+}
+
+async fn search(
+    State(app): State<AppState>,
+    m: Merchant,
+    QueryParams(q): QueryParams<SearchQuery>,
+) -> ApiResult<Json<Envelope<Page<OrderView>>>> {
+    let (offset, limit) = paging(q.page, q.page_size);
+    let filter = Search {
+        shop_id: m.shop_id,
+        number: text_param(q.number),
+        phone: text_param(q.phone),
+        status: q.status,
+        begin: time_param(q.begin_time, "beginTime")?,
+        end: time_param(q.end_time, "endTime")?,
+        user_id: None,
+    };
+    let (total, rows) = sql::search(app.store.pool(), &filter, offset, limit).await?;
+    let ids: Vec<i64> = rows.iter().map(|o| o.id).collect();
+    let details = sql::details(app.store.pool(), &ids).await?;
+    Ok(ok(Page {
+        total,
+        records: OrderView::many(rows, details, true),
+    }))
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Statistics {
+    to_be_confirmed: i64,
+    confirmed: i64,
+    delivery_in_progress: i64,
+}
+
+async fn statistics(
+    State(app): State<AppState>,
+    m: Merchant,
+) -> ApiResult<Json<Envelope<Statistics>>> {
+    let (a, b, c) = sql::statistics(app.store.pool(), m.shop_id).await?;
+    Ok(ok(Statistics {
+        to_be_confirmed: a,
+        confirmed: b,
+        delivery_in_progress: c,
+    }))
+}
+
+async fn details(
+    State(app): State<AppState>,
+    m: Merchant,
+    PathParam(id): PathParam<i64>,
+) -> ApiResult<Json<Envelope<OrderView>>> {
+    let order = app.orders.shop_order(m.shop_id, id).await?;
+    let lines = sql::details(app.store.pool(), &[order.id]).await?;
+    Ok(ok(OrderView::new(order, lines, true)))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ActionReq {
+    id: i64,
+    #[serde(default)]
+    rejection_reason: Option<String>,
+    #[serde(default)]
+    cancel_reason: Option<String>,
+}
+
+fn reason(r: Option<String>, what: &'static str) -> Result<String, ApiError> {
+    let r = r.unwrap_or_default();
+    let r = r.trim();
+    if r.is_empty() {
+        return Err(ApiError::business(what));
+    }
+    if r.chars().count() > 100 {
+        return Err(ApiError::business("原因不能超过100字"));
+    }
+    Ok(r.to_string())
+}
+
+async fn act(
+    app: &AppState,
+    m: Merchant,
+    id: i64,
+    action: Action,
+    why: Option<&str>,
+) -> ApiResult<Json<Envelope<()>>> {
+    app.orders
+        .merchant_action(m.shop_id, m.employee_id, id, action, why)
+        .await?;
+    Ok(done())
+}
+
+async fn confirm(
+    State(app): State<AppState>,
+    m: Merchant,
+    Body(r): Body<ActionReq>,
+) -> ApiResult<Json<Envelope<()>>> {
+    act(&app, m, r.id, Action::Confirm, None).await
+}
+
+async fn reject(
+    State(app): State<AppState>,
+    m: Merchant,
+    Body(r): Body<ActionReq>,
+) -> ApiResult<Json<Envelope<()>>> {
+    let why = reason(r.rejection_reason, "请填写拒单原因")?;
+    act(&app, m, r.id, Action::Reject, Some(&why)).await
+}
+
+async fn cancel(
+    State(app): State<AppState>,
+    m: Merchant,
+    Body(r): Body<ActionReq>,
+) -> ApiResult<Json<Envelope<()>>> {
+    let why = reason(r.cancel_reason, "请填写取消原因")?;
+    act(&app, m, r.id, Action::MerchantCancel, Some(&why)).await
+}
+
+async fn deliver(
+    State(app): State<AppState>,
+    m: Merchant,
+    PathParam(id): PathParam<i64>,
+) -> ApiResult<Json<Envelope<()>>> {
+    act(&app, m, id, Action::Deliver, None).await
+}
+
+async fn complete(
+    State(app): State<AppState>,
+    m: Merchant,
+    PathParam(id): PathParam<i64>,
+) -> ApiResult<Json<Envelope<()>>> {
+    act(&app, m, id, Action::Complete, None).await
+}

@@ -1,0 +1,109 @@
+//! The reply envelope `Result { code, msg, data }` and the one place that picks status codes.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::orders::OrderError;
+use crate::store::StoreError;
+
+/// The contract's envelope: `code` 1 success, 0 business error.
+#[derive(Debug, Serialize)]
+pub struct Envelope<T: Serialize> {
+    /// 1 or 0.
+    pub code: i32,
+    /// Chinese message on errors, `null` on success.
+    pub msg: Option<String>,
+    /// The payload or `null`.
+    pub data: Option<T>,
+}
+
+/// A successful reply with data.
+pub fn ok<T: Serialize>(data: T) -> Json<Envelope<T>> {
+    Json(Envelope {
+        code: 1,
+        msg: None,
+        data: Some(data),
+    })
+}
+
+/// A successful reply with `data: null`.
+pub fn done() -> Json<Envelope<()>> {
+    Json(Envelope {
+        code: 1,
+        msg: None,
+        data: None,
+    })
+}
+
+/// Every way a request can fail.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// Missing, malformed, forged or expired token: bare 401 (the clients go to login).
+    #[error("unauthorized")]
+    Unauthorized,
+    /// A business rule said no: HTTP 200, `code: 0`.
+    #[error("{0}")]
+    Business(String),
+    /// The request could not be parsed: HTTP 400 in the envelope.
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    /// Something broke on our side: opaque 500, cause logged.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl ApiError {
+    /// A business refusal with this message.
+    pub fn business(msg: impl Into<String>) -> ApiError {
+        ApiError::Business(msg.into())
+    }
+}
+
+impl From<OrderError> for ApiError {
+    fn from(e: OrderError) -> Self {
+        match e {
+            OrderError::Rejected(msg) => ApiError::Business(msg.to_string()),
+            OrderError::Store(s) => ApiError::Internal(s.into()),
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        ApiError::Internal(e.into())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let envelope = |msg: String| {
+            Json(Envelope::<()> {
+                code: 0,
+                msg: Some(msg),
+                data: None,
+            })
+        };
+        match self {
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED.into_response(),
+            ApiError::Business(msg) => (StatusCode::OK, envelope(msg)).into_response(),
+            ApiError::BadRequest(msg) => (
+                StatusCode::BAD_REQUEST,
+                envelope(format!("请求参数错误: {msg}")),
+            )
+                .into_response(),
+            ApiError::Internal(e) => {
+                tracing::error!(error = format!("{e:#}"), "request failed");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    envelope("服务器内部错误".to_string()),
+                )
+                    .into_response()
+            }
+        }
+    }
+}
+
+/// Shorthand for handler results.
+pub type ApiResult<T> = Result<T, ApiError>;

@@ -1,0 +1,168 @@
+//! The `sky-takeout` command: parses arguments, sets up logging, runs the chosen command.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use sky_takeout::app::Application;
+use sky_takeout::config::SettingsLayer;
+
+#[derive(Parser)]
+#[command(
+    name = "sky-takeout",
+    version,
+    about = "Sky Take-Out order backend with durable order alerts"
+)]
+struct Cli {
+    /// TOML file of settings (keys are the long flag names with `_`).
+    #[arg(long, global = true, env = "SKY_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(flatten)]
+    settings: SettingsLayer,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the service (the default).
+    Serve,
+    /// Manage shops.
+    Shops {
+        #[command(subcommand)]
+        command: ShopsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ShopsCommand {
+    /// Create a shop with its first merchant account; prints the shop id.
+    Add {
+        /// Shop name.
+        #[arg(long)]
+        name: String,
+        /// Login of the first merchant account.
+        #[arg(long)]
+        admin_username: String,
+        /// Its password.
+        #[arg(long, env = "SKY_SHOP_ADMIN_PASSWORD", hide_env_values = true)]
+        admin_password: String,
+        /// Also create the demo menu.
+        #[arg(long)]
+        demo_menu: bool,
+    },
+    /// List shops.
+    List,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .init();
+    let file = match &cli.config {
+        Some(path) => match SettingsLayer::from_file(path) {
+            Ok(l) => l,
+            Err(e) => return fail(e),
+        },
+        None => SettingsLayer::default(),
+    };
+    let settings = match cli.settings.clone().or(file).resolve() {
+        Ok(s) => s,
+        Err(e) => return fail(e),
+    };
+    let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
+    let result = runtime.block_on(async move {
+        match cli.command.unwrap_or(Command::Serve) {
+            Command::Serve => serve(settings).await,
+            Command::Shops { command } => shops(settings, command).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(format!("{e:#}")),
+    }
+}
+
+fn fail(e: impl std::fmt::Display) -> ExitCode {
+    eprintln!("sky-takeout: {e}");
+    ExitCode::from(2)
+}
+
+async fn serve(settings: sky_takeout::config::Settings) -> anyhow::Result<()> {
+    let app = Application::build(settings).await?;
+    tracing::info!(addr = %app.local_addr(), "sky-takeout listening");
+    app.run_until(shutdown_signal()).await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+async fn shops(
+    mut settings: sky_takeout::config::Settings,
+    command: ShopsCommand,
+) -> anyhow::Result<()> {
+    use sky_takeout::store::{Store, seed, shops};
+    let store = Store::connect(&settings.database_url).await?;
+    match command {
+        ShopsCommand::Add {
+            name,
+            admin_username,
+            admin_password,
+            demo_menu,
+        } => {
+            anyhow::ensure!(!name.trim().is_empty(), "--name must not be empty");
+            anyhow::ensure!(
+                !admin_username.trim().is_empty(),
+                "--admin-username must not be empty"
+            );
+            anyhow::ensure!(
+                admin_password.len() >= 8,
+                "--admin-password must have at least 8 characters"
+            );
+            if shops::employee_by_username(store.pool(), &admin_username)
+                .await?
+                .is_some()
+            {
+                anyhow::bail!("--admin-username: `{admin_username}` is already taken");
+            }
+            // A brand-new database also gets shop 1 first, so the stock clients keep working.
+            settings.demo_data = false;
+            let hash = sky_takeout::auth::hash_password(admin_password).await;
+            let now = sky_takeout::time::wall_ms();
+            let new = seed::NewShop {
+                name: name.trim(),
+                admin_username: admin_username.trim(),
+                admin_password_hash: &hash,
+                demo_menu,
+            };
+            let id = seed::create_shop(&store, &new, now).await?;
+            println!("{id}");
+        }
+        ShopsCommand::List => {
+            for (id, name) in shops::list_shops(store.pool()).await? {
+                println!("{id}\t{name}");
+            }
+        }
+    }
+    store.close().await;
+    Ok(())
+}

@@ -1,0 +1,318 @@
+//! SQL of the durable alert log.
+
+use sqlx::AssertSqlSafe;
+use sqlx::{AnyConnection, AnyPool};
+
+use super::{StoreError, id_list};
+use crate::alerts::model::{AlertRecord, content_for};
+
+const COLUMNS: &str =
+    "id, shop_id, seq, type, realert, order_id, order_number, content, created_at";
+
+/// Appends an alert in the caller's transaction. Bumping `shop.alert_seq` takes the shop row's
+/// write lock until commit, so sequence numbers are gapless and follow commit order.
+pub async fn insert(
+    conn: &mut AnyConnection,
+    shop_id: i64,
+    kind: i64,
+    realert: i64,
+    order_id: i64,
+    order_number: &str,
+    now: i64,
+) -> Result<AlertRecord, StoreError> {
+    let seq: i64 = sqlx::query_scalar(
+        "UPDATE shop SET alert_seq = alert_seq + 1 WHERE id = $1 RETURNING alert_seq",
+    )
+    .bind(shop_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    let content = content_for(order_number);
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO alert_log (shop_id, seq, type, realert, order_id, order_number, content, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+    )
+    .bind(shop_id)
+    .bind(seq)
+    .bind(kind)
+    .bind(realert)
+    .bind(order_id)
+    .bind(order_number)
+    .bind(&content)
+    .bind(now)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(AlertRecord {
+        id,
+        shop_id,
+        seq,
+        kind,
+        realert,
+        order_id,
+        order_number: order_number.to_string(),
+        content,
+        created_at: now,
+    })
+}
+
+/// Alerts committed but not yet published, oldest first (for the relay's recovery scan).
+pub async fn unpublished(
+    pool: &AnyPool,
+    older_than: i64,
+    limit: i64,
+) -> Result<Vec<AlertRecord>, StoreError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM alert_log WHERE published_at IS NULL AND created_at <= $1 ORDER BY id LIMIT $2"
+    );
+    Ok(sqlx::query_as(AssertSqlSafe(sql))
+        .bind(older_than)
+        .bind(limit)
+        .fetch_all(pool)
+        .await?)
+}
+
+/// Records that the relay published these alerts.
+pub async fn mark_published(pool: &AnyPool, ids: &[i64], now: i64) -> Result<(), StoreError> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let sql = format!(
+        "UPDATE alert_log SET published_at = $1 WHERE id IN ({}) AND published_at IS NULL",
+        id_list(ids)
+    );
+    sqlx::query(AssertSqlSafe(sql))
+        .bind(now)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// Records that a screen received these alerts (drives the stock page's replay).
+pub async fn mark_delivered(pool: &AnyPool, ids: &[i64], now: i64) -> Result<(), StoreError> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let sql = format!(
+        "UPDATE alert_log SET delivered_at = $1 WHERE id IN ({}) AND delivered_at IS NULL",
+        id_list(ids)
+    );
+    sqlx::query(AssertSqlSafe(sql))
+        .bind(now)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// The shop's last sequence number given out (0 when none).
+pub async fn max_seq(pool: &AnyPool, shop_id: i64) -> Result<i64, StoreError> {
+    let seq: Option<i64> = sqlx::query_scalar("SELECT alert_seq FROM shop WHERE id = $1")
+        .bind(shop_id)
+        .fetch_optional(pool)
+        .await?;
+    Ok(seq.unwrap_or(0))
+}
+
+/// A shop's alerts with `after < seq <= upto`, oldest first, at most `limit`.
+pub async fn range(
+    pool: &AnyPool,
+    shop_id: i64,
+    after: i64,
+    upto: i64,
+    limit: i64,
+) -> Result<Vec<(AlertRecord, bool)>, StoreError> {
+    let sql = format!(
+        "SELECT {COLUMNS}, handled_at FROM alert_log WHERE shop_id = $1 AND seq > $2 AND seq <= $3 \
+         ORDER BY seq LIMIT $4"
+    );
+    let rows: Vec<AlertWithHandled> = sqlx::query_as(AssertSqlSafe(sql))
+        .bind(shop_id)
+        .bind(after)
+        .bind(upto)
+        .bind(limit)
+        .fetch_all(pool)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.alert, r.handled_at.is_some()))
+        .collect())
+}
+
+#[derive(sqlx::FromRow)]
+struct AlertWithHandled {
+    #[sqlx(flatten)]
+    alert: AlertRecord,
+    handled_at: Option<i64>,
+}
+
+/// Alerts of a shop that no screen has received and nobody handled, with `seq <= upto`.
+pub async fn undelivered(
+    pool: &AnyPool,
+    shop_id: i64,
+    upto: i64,
+    limit: i64,
+) -> Result<Vec<AlertRecord>, StoreError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM alert_log WHERE shop_id = $1 AND seq <= $2 AND delivered_at IS NULL \
+         AND handled_at IS NULL ORDER BY seq LIMIT $3"
+    );
+    Ok(sqlx::query_as(AssertSqlSafe(sql))
+        .bind(shop_id)
+        .bind(upto)
+        .bind(limit)
+        .fetch_all(pool)
+        .await?)
+}
+
+/// Ids of a shop's unhandled alerts, newest first.
+pub async fn unhandled_ids(
+    pool: &AnyPool,
+    shop_id: i64,
+    limit: i64,
+) -> Result<Vec<i64>, StoreError> {
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM alert_log WHERE shop_id = $1 AND handled_at IS NULL ORDER BY seq DESC LIMIT $2",
+    )
+    .bind(shop_id)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?)
+}
+
+/// A page of a shop's alerts, newest first, optionally only unhandled ones.
+pub async fn page(
+    pool: &AnyPool,
+    shop_id: i64,
+    before_seq: i64,
+    only_unhandled: bool,
+    limit: i64,
+) -> Result<Vec<(AlertRecord, bool)>, StoreError> {
+    let filter = if only_unhandled {
+        "AND handled_at IS NULL"
+    } else {
+        ""
+    };
+    let sql = format!(
+        "SELECT {COLUMNS}, handled_at FROM alert_log WHERE shop_id = $1 AND seq < $2 {filter} \
+         ORDER BY seq DESC LIMIT $3"
+    );
+    let rows: Vec<AlertWithHandled> = sqlx::query_as(AssertSqlSafe(sql))
+        .bind(shop_id)
+        .bind(before_seq)
+        .bind(limit)
+        .fetch_all(pool)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.alert, r.handled_at.is_some()))
+        .collect())
+}
+
+/// Marks one alert (and the other unhandled alerts of the same order and type, i.e. its
+/// re-alerts) handled. Returns the ids it changed and the order id.
+pub async fn handle_alert(
+    conn: &mut AnyConnection,
+    shop_id: i64,
+    alert_id: i64,
+    by: i64,
+    now: i64,
+) -> Result<Option<(i64, Vec<i64>)>, StoreError> {
+    let row: Option<(i64, i64)> =
+        sqlx::query_as("SELECT order_id, type FROM alert_log WHERE id = $1 AND shop_id = $2")
+            .bind(alert_id)
+            .bind(shop_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    let Some((order_id, kind)) = row else {
+        return Ok(None);
+    };
+    let ids = sqlx::query_scalar(
+        "UPDATE alert_log SET handled_at = $1, handled_by = $2 \
+         WHERE order_id = $3 AND type = $4 AND handled_at IS NULL RETURNING id",
+    )
+    .bind(now)
+    .bind(by)
+    .bind(order_id)
+    .bind(kind)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(Some((order_id, ids)))
+}
+
+/// Marks every unhandled alert of an order handled (the order was accepted, rejected or
+/// cancelled). Returns the ids it changed.
+pub async fn handle_order(
+    conn: &mut AnyConnection,
+    order_id: i64,
+    by: Option<i64>,
+    now: i64,
+) -> Result<Vec<i64>, StoreError> {
+    Ok(sqlx::query_scalar(
+        "UPDATE alert_log SET handled_at = $1, handled_by = $2 \
+         WHERE order_id = $3 AND handled_at IS NULL RETURNING id",
+    )
+    .bind(now)
+    .bind(by)
+    .bind(order_id)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// A paid order due for a re-alert.
+#[derive(Debug, sqlx::FromRow)]
+pub struct RealertDue {
+    /// The order.
+    pub order_id: i64,
+    /// Its shop.
+    pub shop_id: i64,
+    /// Its number.
+    pub number: String,
+    /// How many re-alerts it already had.
+    pub realert_count: i64,
+}
+
+const NOT_HANDLED: &str = "NOT EXISTS (SELECT 1 FROM alert_log a WHERE a.order_id = orders.id \
+                           AND a.type = 1 AND a.handled_at IS NOT NULL)";
+
+/// Orders awaiting acceptance, not handled, with fewer than `max` re-alerts, whose last
+/// type-1 alert is older than `first_cutoff` (none yet) or `repeat_cutoff` (after one).
+pub async fn realert_due(
+    pool: &AnyPool,
+    first_cutoff: i64,
+    repeat_cutoff: i64,
+    max: i64,
+    limit: i64,
+) -> Result<Vec<RealertDue>, StoreError> {
+    let sql = format!(
+        "SELECT id AS order_id, shop_id, number, realert_count FROM orders \
+         WHERE status = 2 AND realert_count < $1 \
+           AND ((realert_count = 0 AND last_alert_at <= $2) OR (realert_count > 0 AND last_alert_at <= $3)) \
+           AND {NOT_HANDLED} ORDER BY id LIMIT $4"
+    );
+    Ok(sqlx::query_as(AssertSqlSafe(sql))
+        .bind(max)
+        .bind(first_cutoff)
+        .bind(repeat_cutoff)
+        .bind(limit)
+        .fetch_all(pool)
+        .await?)
+}
+
+/// Claims the next re-alert of an order: a conditional update on the count that was read,
+/// so two ticks or two instances never raise the same re-alert twice. True when claimed.
+pub async fn claim_realert(
+    conn: &mut AnyConnection,
+    order_id: i64,
+    seen_count: i64,
+    now: i64,
+) -> Result<bool, StoreError> {
+    let sql = format!(
+        "UPDATE orders SET realert_count = realert_count + 1, last_alert_at = $1 \
+         WHERE id = $2 AND status = 2 AND realert_count = $3 AND {NOT_HANDLED}"
+    );
+    let done = sqlx::query(AssertSqlSafe(sql))
+        .bind(now)
+        .bind(order_id)
+        .bind(seen_count)
+        .execute(&mut *conn)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}

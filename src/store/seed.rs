@@ -1,0 +1,113 @@
+//! Shops with their first merchant account and (optionally) a demo menu; the demo data of an
+//! empty database.
+
+use super::{Store, StoreError, WriteTx, menu, shops};
+
+/// The demo menu: (category, [(dish, price in fen, description, has spice flavor)]).
+const DEMO_MENU: &[(&str, &[(&str, i64, &str, bool)])] = &[
+    (
+        "热菜",
+        &[
+            ("宫保鸡丁", 3800, "花生、鸡丁、干辣椒", true),
+            ("鱼香肉丝", 3200, "经典川味", true),
+            ("麻婆豆腐", 2200, "麻辣鲜香", true),
+            ("红烧肉", 4800, "肥而不腻", false),
+        ],
+    ),
+    (
+        "主食",
+        &[
+            ("米饭", 200, "东北大米", false),
+            ("扬州炒饭", 1800, "蛋炒饭", false),
+            ("牛肉面", 2600, "手工拉面", true),
+        ],
+    ),
+    (
+        "饮品",
+        &[
+            ("酸梅汤", 600, "冰镇", false),
+            ("豆浆", 400, "现磨", false),
+            ("可乐", 500, "330ml", false),
+        ],
+    ),
+];
+
+const SPICE: &str = r#"["不辣","微辣","中辣","重辣"]"#;
+
+/// A new shop with its first merchant account.
+pub struct NewShop<'a> {
+    /// Shop name.
+    pub name: &'a str,
+    /// Login of the merchant account.
+    pub admin_username: &'a str,
+    /// Argon2 hash of its password.
+    pub admin_password_hash: &'a str,
+    /// Also create the demo menu.
+    pub demo_menu: bool,
+}
+
+/// Creates a shop, its merchant account and optionally the demo menu, in one transaction.
+pub async fn create_shop(store: &Store, s: &NewShop<'_>, now: i64) -> Result<i64, StoreError> {
+    let mut tx = store.begin().await?;
+    let id = create_shop_in(&mut tx, s, now).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+async fn create_shop_in(tx: &mut WriteTx, s: &NewShop<'_>, now: i64) -> Result<i64, StoreError> {
+    let shop_id = shops::insert_shop(tx.conn(), s.name, now).await?;
+    shops::insert_employee(
+        tx.conn(),
+        shop_id,
+        s.admin_username,
+        "管理员",
+        s.admin_password_hash,
+        now,
+    )
+    .await?;
+    if s.demo_menu {
+        for (sort, (category, dishes)) in DEMO_MENU.iter().enumerate() {
+            let cat = menu::insert_category(tx.conn(), shop_id, 1, category, sort as i64 + 1, now)
+                .await?;
+            for (name, price, description, spicy) in dishes.iter() {
+                let dish =
+                    menu::insert_dish(tx.conn(), shop_id, cat, name, *price, description, now)
+                        .await?;
+                if *spicy {
+                    menu::insert_flavor(tx.conn(), dish, "辣度", SPICE).await?;
+                }
+            }
+        }
+    }
+    Ok(shop_id)
+}
+
+/// Seeds an empty database once (shop 1 "苍穹外卖" with the demo menu and `admin`). Returns
+/// true when this call seeded it. Safe when several instances start together: the claim of
+/// the `seeded` key and the seed commit as one transaction.
+pub async fn seed_demo(
+    store: &Store,
+    admin_password_hash: &str,
+    now: i64,
+) -> Result<bool, StoreError> {
+    let mut tx = store.begin().await?;
+    if !shops::claim_once(tx.conn(), "seeded").await? {
+        return Ok(false);
+    }
+    let has_shops: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM shop")
+        .fetch_one(&mut *tx.conn())
+        .await?;
+    if has_shops > 0 {
+        tx.commit().await?;
+        return Ok(false);
+    }
+    let shop = NewShop {
+        name: "苍穹外卖",
+        admin_username: "admin",
+        admin_password_hash,
+        demo_menu: true,
+    };
+    create_shop_in(&mut tx, &shop, now).await?;
+    tx.commit().await?;
+    Ok(true)
+}

@@ -1,0 +1,80 @@
+//! `/ws/{sid}`: the stock admin page's socket. Authenticated by the session cookie the login
+//! set (or a header), origin-checked, and sent only the original frames of its own shop:
+//! first, oldest first, the alerts no screen has received yet, then live ones.
+
+use axum::extract::ws::{WebSocket, WebSocketUpgrade};
+use axum::extract::{FromRequestParts, Path, Request, State};
+use axum::response::{IntoResponse, Response};
+
+use super::handshake::{Refused, authenticate, origin_allowed};
+use super::session::{self, Reply, Session};
+use crate::alerts::hub::ConnKind;
+use crate::alerts::model::legacy_frame;
+use crate::app::AppState;
+
+/// Upgrades after the origin and session checks. `sid` is the page's random id: any value,
+/// and a repeated one never evicts another live socket.
+pub async fn upgrade(
+    State(app): State<AppState>,
+    Path(sid): Path<String>,
+    req: Request,
+) -> Response {
+    let (mut parts, _body) = req.into_parts();
+    let shop_id = match authenticate(&app, &parts) {
+        Ok(m) => m.shop_id,
+        Err(Refused::Unauthorized)
+            if app.settings.allow_anonymous_ws && origin_allowed(&app, &parts) =>
+        {
+            1
+        }
+        Err(refused) => return refused.into_response(),
+    };
+    let ws = match WebSocketUpgrade::from_request_parts(&mut parts, &app).await {
+        Ok(ws) => ws,
+        Err(e) => return e.into_response(),
+    };
+    tracing::debug!(
+        sid = sid.chars().take(64).collect::<String>(),
+        shop_id,
+        "legacy socket"
+    );
+    super::tune(ws).on_upgrade(move |socket| serve(app, shop_id, socket))
+}
+
+async fn serve(app: AppState, shop_id: i64, socket: WebSocket) {
+    let Ok(db_seq) = app.alerts.max_seq(shop_id).await else {
+        return;
+    };
+    let reg = app
+        .hub
+        .register(shop_id, ConnKind::Legacy, app.settings.socket_queue, db_seq);
+    let backlog = match app
+        .alerts
+        .undelivered(shop_id, reg.live_after, app.settings.replay_limit)
+        .await
+    {
+        Ok(rows) => rows,
+        Err(e) => {
+            tracing::warn!(error = %e, "reading undelivered alerts failed");
+            Vec::new()
+        }
+    };
+    if !backlog.is_empty() {
+        metrics::counter!("sky_replays_total", "kind" => "legacy").increment(1);
+        metrics::counter!("sky_replayed_alerts_total", "kind" => "legacy")
+            .increment(backlog.len() as u64);
+        app.tracker
+            .replayed(&backlog.iter().map(|a| a.id).collect::<Vec<_>>());
+    }
+    let frames = backlog.iter().map(|a| legacy_frame(a).into()).collect();
+    let s = Session {
+        kind: ConnKind::Legacy,
+        skip_upto: reg.live_after,
+        reg,
+        tracker: app.tracker.clone(),
+        ping_every: app.settings.ping_every,
+        shutdown: app.shutdown.clone(),
+    };
+    // The stock page sends nothing that matters (the test page may send text): ignore it.
+    session::run(socket, s, frames, None, |_| async { Reply::Nothing }).await;
+}
