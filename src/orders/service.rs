@@ -175,8 +175,12 @@ impl Orders {
         if order.status != Status::PendingPayment.code() {
             return Err(OrderError::Rejected(BAD_STATUS));
         }
-        self.payment_succeeded(number, None, None).await?;
-        Ok(order)
+        // Another change (the timeout task, a cancel, a parallel payment) may win between the
+        // check above and the conditional update: then this payment did not happen.
+        match self.payment_succeeded(number, None, None).await? {
+            Paid::Now => Ok(order),
+            Paid::Already => Err(OrderError::Rejected(BAD_STATUS)),
+        }
     }
 
     /// The customer's order with this number, or 订单不存在.

@@ -3,8 +3,11 @@
 
 use super::{Store, StoreError, WriteTx, menu, shops};
 
-/// The demo menu: (category, [(dish, price in fen, description, has spice flavor)]).
-const DEMO_MENU: &[(&str, &[(&str, i64, &str, bool)])] = &[
+/// A demo dish: name, price in fen, description, has the spice flavor.
+type DemoDish = (&'static str, i64, &'static str, bool);
+
+/// The demo menu: categories and their dishes.
+const DEMO_MENU: &[(&str, &[DemoDish])] = &[
     (
         "热菜",
         &[

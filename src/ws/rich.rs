@@ -64,8 +64,12 @@ async fn serve(app: AppState, cookie_merchant: Option<Merchant>, mut socket: Web
         Ok(Some(Ok(Message::Text(t)))) => match serde_json::from_str::<ClientMsg>(&t) {
             Ok(ClientMsg::Auth { token, last_seq }) => (token, last_seq),
             _ => {
-                return session::close(&mut socket, CLOSE_BAD_MESSAGE, "first message must be auth")
-                    .await;
+                return session::close(
+                    &mut socket,
+                    CLOSE_BAD_MESSAGE,
+                    "first message must be auth",
+                )
+                .await;
             }
         },
         _ => return session::close(&mut socket, CLOSE_UNAUTHORIZED, "auth timeout").await,

