@@ -249,7 +249,8 @@ impl Application {
         let deadline = state.settings.shutdown_deadline;
         let router = crate::http::router(state.clone());
         let serve_token = token.clone();
-        let server = axum::serve(self.listener, router)
+        let listener = axum::serve::ListenerExt::tap_io(self.listener, tune_socket);
+        let server = axum::serve(listener, router)
             .with_graceful_shutdown(async move { serve_token.cancelled().await });
         let server = tokio::spawn(async move { server.await });
         tokio::select! {
@@ -268,6 +269,15 @@ impl Application {
         tracing::info!("stopped");
         Ok(())
     }
+}
+
+/// Per-connection socket options. No Nagle delay: alerts are small and latency matters. A
+/// fixed send buffer (the kernel doubles it to 64 KiB) instead of loopback autotuning (which
+/// grows to megabytes): a screen that stops reading then blocks its writer after ~800 frames,
+/// its bounded queue fills and it is closed as slow, instead of the kernel hoarding data.
+fn tune_socket(tcp: &mut tokio::net::TcpStream) {
+    let _ = tcp.set_nodelay(true);
+    let _ = socket2::SockRef::from(&*tcp).set_send_buffer_size(32 * 1024);
 }
 
 async fn seed_if_empty(store: &Store, settings: &Settings, clock: &Clock) -> anyhow::Result<()> {

@@ -12,7 +12,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::broker::Broker;
 use super::model::{AlertRecord, Event};
-use crate::store::{Store, alerts as sql};
+use super::tracker::Marks;
+use crate::store::Store;
+use crate::store::alerts::{self as sql, Mark};
 use crate::time::wall_ms;
 
 /// How often committed-but-unpublished rows are looked for.
@@ -80,6 +82,10 @@ pub async fn run(
     stop: CancellationToken,
 ) {
     scan(&store, &broker, i64::MAX).await;
+    // Published marks are written in batches by their own task, so a busy database never
+    // holds back the next publish.
+    let published = Marks::new(Mark::Published);
+    tokio::spawn(published.clone().run(store.clone(), stop.clone()));
     let mut tick = tokio::time::interval(SCAN_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut batch = Vec::with_capacity(256);
@@ -94,11 +100,7 @@ pub async fn run(
                     }
                     broker.publish(event).await;
                 }
-                if let Err(e) = sql::mark_published(store.pool(), &ids, wall_ms()).await {
-                    // Not fatal: the rows are published; a scan may publish them again and
-                    // the hubs drop the duplicates by sequence.
-                    tracing::warn!(error = %e, "marking alerts published failed");
-                }
+                published.add(&ids);
             }
             _ = tick.tick() => {
                 let cutoff = if relay.overflow.swap(false, Ordering::Relaxed) { i64::MAX } else { wall_ms() - SCAN_GRACE_MS };
@@ -130,7 +132,7 @@ async fn scan(store: &Store, broker: &Broker, older_than: i64) {
         for a in rows {
             broker.publish(Event::Alert(a)).await;
         }
-        if let Err(e) = sql::mark_published(store.pool(), &ids, wall_ms()).await {
+        if let Err(e) = sql::mark(store.pool(), Mark::Published, &ids, wall_ms()).await {
             tracing::warn!(error = %e, "marking alerts published failed");
             return;
         }

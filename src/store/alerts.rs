@@ -70,29 +70,26 @@ pub async fn unpublished(
         .await?)
 }
 
-/// Records that the relay published these alerts.
-pub async fn mark_published(pool: &AnyPool, ids: &[i64], now: i64) -> Result<(), StoreError> {
-    if ids.is_empty() {
-        return Ok(());
-    }
-    let sql = format!(
-        "UPDATE alert_log SET published_at = $1 WHERE id IN ({}) AND published_at IS NULL",
-        id_list(ids)
-    );
-    sqlx::query(AssertSqlSafe(sql))
-        .bind(now)
-        .execute(pool)
-        .await?;
-    Ok(())
+/// A per-alert timestamp set once, in batches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mark {
+    /// `published_at`: the relay published the alert.
+    Published,
+    /// `delivered_at`: a screen received the alert (drives the stock page's replay).
+    Delivered,
 }
 
-/// Records that a screen received these alerts (drives the stock page's replay).
-pub async fn mark_delivered(pool: &AnyPool, ids: &[i64], now: i64) -> Result<(), StoreError> {
+/// Sets the mark's timestamp on these alerts where it is not set yet.
+pub async fn mark(pool: &AnyPool, mark: Mark, ids: &[i64], now: i64) -> Result<(), StoreError> {
     if ids.is_empty() {
         return Ok(());
     }
+    let column = match mark {
+        Mark::Published => "published_at",
+        Mark::Delivered => "delivered_at",
+    };
     let sql = format!(
-        "UPDATE alert_log SET delivered_at = $1 WHERE id IN ({}) AND delivered_at IS NULL",
+        "UPDATE alert_log SET {column} = $1 WHERE id IN ({}) AND {column} IS NULL",
         id_list(ids)
     );
     sqlx::query(AssertSqlSafe(sql))

@@ -152,11 +152,16 @@ impl Store {
 
     /// Starts a write transaction.
     pub async fn begin(&self) -> Result<WriteTx, StoreError> {
-        let writer = match &self.write_lock {
-            Some(lock) => Some(lock.clone().lock_owned().await),
-            None => None,
+        let (writer, tx) = match &self.write_lock {
+            // IMMEDIATE takes SQLite's write lock at BEGIN, so a transaction never reads a
+            // snapshot it then cannot upgrade (SQLITE_BUSY_SNAPSHOT) when a plain pool write
+            // (relay, tracker) committed in between; those wait in the busy handler instead.
+            Some(lock) => (
+                Some(lock.clone().lock_owned().await),
+                self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            ),
+            None => (None, self.pool.begin().await?),
         };
-        let tx = self.pool.begin().await?;
         Ok(WriteTx {
             tx,
             _writer: writer,

@@ -26,7 +26,7 @@ pub fn router() -> Router<AppState> {
 pub fn tune(ws: axum::extract::ws::WebSocketUpgrade) -> axum::extract::ws::WebSocketUpgrade {
     ws.read_buffer_size(4 * 1024)
         .write_buffer_size(0)
-        .max_write_buffer_size(1 << 20)
+        .max_write_buffer_size(256 * 1024)
         .max_message_size(64 * 1024)
         .max_frame_size(64 * 1024)
 }

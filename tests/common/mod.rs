@@ -123,6 +123,12 @@ pub async fn spawn_on(
     dir: tempfile::TempDir,
     tweak: impl FnOnce(&mut Settings),
 ) -> TestApp {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
+        .with_test_writer()
+        .try_init();
     let mut settings = Settings::for_tests(&url);
     tweak(&mut settings);
     let clock = Clock::system();
@@ -170,55 +176,23 @@ impl TestApp {
             .unwrap()
     }
 
-    /// A customer logged in with this WeChat code.
-    pub async fn customer(&self, code: &str) -> Customer {
-        let v: Value = self
-            .http()
-            .post(format!("{}/user/user/login", self.base))
-            .json(&json!({"code": code}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        assert_eq!(v["code"], 1, "customer login: {v}");
-        Customer {
-            base: self.base.clone(),
-            token: v["data"]["token"].as_str().unwrap().to_string(),
-            id: v["data"]["id"].as_i64().unwrap(),
-            http: self.http(),
-        }
-    }
-
-    /// A merchant logged in; `cookie` is the `sky_session=…` pair the login set.
-    pub async fn merchant(&self, username: &str, password: &str) -> Merchant {
-        let resp = self
-            .http()
-            .post(format!("{}/admin/employee/login", self.base))
-            .json(&json!({"username": username, "password": password}))
-            .send()
-            .await
-            .unwrap();
-        let cookie = resp
-            .headers()
-            .get_all("set-cookie")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find(|c| c.starts_with("sky_session="))
-            .map(|c| c.split(';').next().unwrap().to_string())
-            .unwrap_or_default();
-        let v: Value = resp.json().await.unwrap();
-        assert_eq!(v["code"], 1, "merchant login: {v}");
-        Merchant {
+    /// The same server as a remote address (the client helpers).
+    pub fn remote(&self) -> RemoteApp {
+        RemoteApp {
             base: self.base.clone(),
             ws_base: self.ws_base.clone(),
             host: self.host.clone(),
-            token: v["data"]["token"].as_str().unwrap().to_string(),
-            shop_id: v["data"]["shopId"].as_i64().unwrap(),
-            cookie,
-            http: self.http(),
         }
+    }
+
+    /// A customer logged in with this WeChat code.
+    pub async fn customer(&self, code: &str) -> Customer {
+        self.remote().customer(code).await
+    }
+
+    /// A merchant logged in.
+    pub async fn merchant(&self, username: &str, password: &str) -> Merchant {
+        self.remote().merchant(username, password).await
     }
 
     /// The admin of shop 1.
@@ -247,6 +221,71 @@ impl TestApp {
             .fetch_one(self.state.store.pool())
             .await
             .unwrap()
+    }
+}
+
+/// A server reached by address only (another process).
+pub struct RemoteApp {
+    pub base: String,
+    pub ws_base: String,
+    pub host: String,
+}
+
+fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(20))
+        .build()
+        .unwrap()
+}
+
+impl RemoteApp {
+    /// A customer logged in with this WeChat code.
+    pub async fn customer(&self, code: &str) -> Customer {
+        let v: Value = http()
+            .post(format!("{}/user/user/login", self.base))
+            .json(&json!({"code": code}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(v["code"], 1, "customer login: {v}");
+        Customer {
+            base: self.base.clone(),
+            token: v["data"]["token"].as_str().unwrap().to_string(),
+            id: v["data"]["id"].as_i64().unwrap(),
+            http: http(),
+        }
+    }
+
+    /// A merchant logged in; `cookie` is the `sky_session=…` pair the login set.
+    pub async fn merchant(&self, username: &str, password: &str) -> Merchant {
+        let resp = http()
+            .post(format!("{}/admin/employee/login", self.base))
+            .json(&json!({"username": username, "password": password}))
+            .send()
+            .await
+            .unwrap();
+        let cookie = resp
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|c| c.starts_with("sky_session="))
+            .map(|c| c.split(';').next().unwrap().to_string())
+            .unwrap_or_default();
+        let v: Value = resp.json().await.unwrap();
+        assert_eq!(v["code"], 1, "merchant login: {v}");
+        Merchant {
+            base: self.base.clone(),
+            ws_base: self.ws_base.clone(),
+            host: self.host.clone(),
+            token: v["data"]["token"].as_str().unwrap().to_string(),
+            shop_id: v["data"]["shopId"].as_i64().unwrap(),
+            cookie,
+            http: http(),
+        }
     }
 }
 

@@ -1,0 +1,753 @@
+//! Alert guarantees over the real server: nothing lost while no screen is open, exact replay
+//! on reconnect, shops isolated, handshakes refused before the upgrade, acknowledgements fan
+//! out, re-alerts start and stop, slow sockets are closed without slowing anyone, idempotent
+//! triggers, graceful shutdown, and recovery of committed-but-unpublished alerts.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{Backend, close_code, connect, eventually, next_json, next_text};
+use futures_util::SinkExt;
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+
+const WAIT: Duration = Duration::from_secs(5);
+const QUIET: Duration = Duration::from_millis(400);
+
+async fn alert_count(app: &common::TestApp, order_id: i64) -> i64 {
+    sqlx::query_scalar("SELECT COUNT(*) FROM alert_log WHERE order_id = $1")
+        .bind(order_id)
+        .fetch_one(app.state.store.pool())
+        .await
+        .unwrap()
+}
+
+/// Alerts raised while no screen is open arrive, oldest first, when one connects; a reload
+/// does not replay them again.
+async fn offline_alerts_arrive_on_connect(backend: Backend) {
+    let app = common::spawn(backend).await;
+    let admin = app.admin().await;
+    let c = app.customer("offline").await;
+    let dish = app.first_dish(1).await;
+    let (id1, n1) = c.paid_order(dish).await;
+    let (id2, n2) = c.paid_order(dish).await;
+    assert_eq!(
+        c.get(&format!("/user/order/reminder/{id1}")).await["code"],
+        1
+    );
+
+    let mut screen = admin.legacy_ws("first").await;
+    assert_eq!(
+        next_text(&mut screen, WAIT).await.unwrap(),
+        format!(r#"{{"type":1,"orderId":{id1},"content":"订单号：{n1}"}}"#)
+    );
+    assert_eq!(
+        next_text(&mut screen, WAIT).await.unwrap(),
+        format!(r#"{{"type":1,"orderId":{id2},"content":"订单号：{n2}"}}"#)
+    );
+    assert_eq!(
+        next_text(&mut screen, WAIT).await.unwrap(),
+        format!(r#"{{"type":2,"orderId":{id1},"content":"订单号：{n1}"}}"#)
+    );
+    assert!(next_text(&mut screen, QUIET).await.is_none());
+    drop(screen);
+
+    // The page reloads (a new sid): nothing is replayed, since a screen received them.
+    let pool = app.state.store.pool().clone();
+    assert!(
+        eventually(WAIT, || async {
+            let n: i64 =
+                sqlx::query_scalar("SELECT COUNT(*) FROM alert_log WHERE delivered_at IS NULL")
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap();
+            n == 0
+        })
+        .await,
+        "deliveries are recorded"
+    );
+    let mut reloaded = admin.legacy_ws("second").await;
+    assert!(
+        next_text(&mut reloaded, QUIET).await.is_none(),
+        "no replay after reload"
+    );
+    // …and live alerts still come.
+    let (id3, _) = c.paid_order(dish).await;
+    assert!(
+        next_text(&mut reloaded, WAIT)
+            .await
+            .unwrap()
+            .contains(&format!(r#""orderId":{id3}"#))
+    );
+    app.shutdown().await;
+}
+
+/// A richer-protocol client that reconnects with its last sequence receives exactly the
+/// alerts it missed, in order, once; then live ones.
+async fn reconnect_replays_exactly_the_missed(backend: Backend) {
+    let app = common::spawn(backend).await;
+    let admin = app.admin().await;
+    let c = app.customer("replay").await;
+    let dish = app.first_dish(1).await;
+    let (ws, welcome) = admin.rich_ws(None).await;
+    let start = welcome["seq"].as_i64().unwrap();
+    drop(ws);
+    let mut orders = Vec::new();
+    for _ in 0..3 {
+        orders.push(c.paid_order(dish).await);
+    }
+    let (mut ws, welcome) = admin.rich_ws(Some(start)).await;
+    assert_eq!(welcome["seq"], start + 3);
+    assert_eq!(welcome["unhandled"].as_array().unwrap().len(), 3);
+    for (i, (id, number)) in orders.iter().enumerate() {
+        let a = next_json(&mut ws, WAIT).await.unwrap();
+        assert_eq!(a["event"], "alert", "{a}");
+        assert_eq!(a["seq"], start + 1 + i as i64);
+        assert_eq!(a["type"], 1);
+        assert_eq!(a["orderId"], *id);
+        assert_eq!(a["orderNumber"], number.as_str());
+        assert_eq!(a["content"], format!("订单号：{number}"));
+        assert!(a["id"].is_i64() && a["time"].is_string());
+    }
+    assert_eq!(
+        next_json(&mut ws, WAIT).await.unwrap(),
+        json!({"event": "live", "seq": start + 3})
+    );
+    let (id4, _) = c.paid_order(dish).await;
+    let live = next_json(&mut ws, WAIT).await.unwrap();
+    assert_eq!(
+        (live["seq"].as_i64(), live["orderId"].as_i64()),
+        (Some(start + 4), Some(id4))
+    );
+    assert!(next_json(&mut ws, QUIET).await.is_none(), "nothing twice");
+    app.shutdown().await;
+}
+
+/// Two shops never hear each other's alerts.
+async fn shops_are_isolated(backend: Backend) {
+    let app = common::spawn(backend).await;
+    let shop2 = app.add_shop("二号店", "boss2", "boss2-password").await;
+    let a1 = app.admin().await;
+    let a2 = app.merchant("boss2", "boss2-password").await;
+    assert_eq!(a2.shop_id, shop2);
+    let mut s1 = a1.legacy_ws("s").await;
+    let mut s2 = a2.legacy_ws("s").await;
+    let (mut r2, _) = a2.rich_ws(Some(0)).await;
+    let c = app.customer("both").await;
+    let (id1, _) = c.paid_order(app.first_dish(1).await).await;
+    let (id2, _) = c.paid_order(app.first_dish(shop2).await).await;
+    assert!(
+        next_text(&mut s1, WAIT)
+            .await
+            .unwrap()
+            .contains(&format!(r#""orderId":{id1}"#))
+    );
+    assert!(
+        next_text(&mut s2, WAIT)
+            .await
+            .unwrap()
+            .contains(&format!(r#""orderId":{id2}"#))
+    );
+    assert_eq!(next_json(&mut r2, WAIT).await.unwrap()["orderId"], id2);
+    assert!(
+        next_text(&mut s1, QUIET).await.is_none(),
+        "shop 1 heard shop 2"
+    );
+    assert!(
+        next_text(&mut s2, QUIET).await.is_none(),
+        "shop 2 heard shop 1"
+    );
+    // Shop 2's merchant cannot see or act on shop 1's order.
+    assert_eq!(
+        a2.get(&format!("/admin/order/details/{id1}")).await["msg"],
+        "订单不存在"
+    );
+    assert_eq!(
+        a2.put("/admin/order/confirm", json!({"id": id1})).await["msg"],
+        "订单不存在"
+    );
+    app.shutdown().await;
+}
+
+/// Unauthenticated, forged-token, expired-token and cross-origin handshakes are refused
+/// before the upgrade (401 / 403); the richer protocol closes 4001 on a bad token.
+async fn handshakes_are_refused(backend: Backend) {
+    let app = common::spawn(backend).await;
+    let admin = app.admin().await;
+    let own_origin = format!("http://{}", app.host);
+    let url = format!("{}/ws/x", app.ws_base);
+    let status = |r: Result<common::Ws, tokio_tungstenite::tungstenite::Error>| match r {
+        Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => resp.status().as_u16(),
+        Err(e) => panic!("unexpected error {e}"),
+        Ok(_) => 101,
+    };
+    assert_eq!(
+        status(connect(&url, None, Some(&own_origin)).await),
+        401,
+        "no session"
+    );
+    let forged = sky_takeout::auth::Tokens::new(
+        b"some-other-secret-some-other-secret!",
+        Duration::from_secs(60),
+    )
+    .issue(
+        sky_takeout::auth::Role::Merchant,
+        1,
+        1,
+        (app.clock.now_ms() / 1000) as u64,
+    );
+    assert_eq!(
+        status(
+            connect(
+                &url,
+                Some(&format!("sky_session={forged}")),
+                Some(&own_origin)
+            )
+            .await
+        ),
+        401,
+        "forged"
+    );
+    let expired = app.state.tokens.issue(
+        sky_takeout::auth::Role::Merchant,
+        1,
+        1,
+        (app.clock.now_ms() / 1000) as u64 - 100_000,
+    );
+    assert_eq!(
+        status(
+            connect(
+                &url,
+                Some(&format!("sky_session={expired}")),
+                Some(&own_origin)
+            )
+            .await
+        ),
+        401,
+        "expired"
+    );
+    let customer = app.customer("sneaky").await;
+    assert_eq!(
+        status(
+            connect(
+                &url,
+                Some(&format!("sky_session={}", customer.token)),
+                Some(&own_origin)
+            )
+            .await
+        ),
+        401,
+        "customer token"
+    );
+    assert_eq!(
+        status(connect(&url, Some(&admin.cookie), Some("http://evil.example")).await),
+        403,
+        "cross-origin"
+    );
+    assert_eq!(
+        status(connect(&url, Some(&admin.cookie), Some(&own_origin)).await),
+        101,
+        "the real thing"
+    );
+    assert_eq!(
+        status(
+            connect(
+                &format!("{}/ws/v2/alerts", app.ws_base),
+                None,
+                Some("http://evil.example")
+            )
+            .await
+        ),
+        403
+    );
+    assert_eq!(
+        status(connect(&format!("{}/ws/v2/sse", app.ws_base), None, None).await),
+        401
+    );
+
+    // Richer protocol: the token is checked in the first message.
+    let mut ws = connect(&format!("{}/ws/v2/alerts", app.ws_base), None, None)
+        .await
+        .unwrap();
+    ws.send(Message::text(
+        json!({"type": "auth", "token": forged}).to_string(),
+    ))
+    .await
+    .unwrap();
+    assert_eq!(close_code(&mut ws, WAIT).await, Some(4001));
+    let mut ws = connect(&format!("{}/ws/v2/alerts", app.ws_base), None, None)
+        .await
+        .unwrap();
+    ws.send(Message::text(
+        json!({"type": "auth", "token": expired}).to_string(),
+    ))
+    .await
+    .unwrap();
+    assert_eq!(close_code(&mut ws, WAIT).await, Some(4001));
+    let mut ws = connect(&format!("{}/ws/v2/alerts", app.ws_base), None, None)
+        .await
+        .unwrap();
+    ws.send(Message::text("hello")).await.unwrap();
+    assert_eq!(close_code(&mut ws, WAIT).await, Some(4002));
+    app.shutdown().await;
+}
+
+/// With the explicit legacy setting, anonymous sockets hear shop 1 (still origin-checked).
+async fn anonymous_legacy_when_allowed(backend: Backend) {
+    let app = common::spawn_with(backend, |s| s.allow_anonymous_ws = true).await;
+    let mut ws = connect(
+        &format!("{}/ws/anon", app.ws_base),
+        None,
+        Some(&format!("http://{}", app.host)),
+    )
+    .await
+    .unwrap();
+    let c = app.customer("anon").await;
+    let (id, _) = c.paid_order(app.first_dish(1).await).await;
+    assert!(
+        next_text(&mut ws, WAIT)
+            .await
+            .unwrap()
+            .contains(&format!(r#""orderId":{id}"#))
+    );
+    assert!(
+        connect(
+            &format!("{}/ws/anon", app.ws_base),
+            None,
+            Some("http://evil.example")
+        )
+        .await
+        .is_err()
+    );
+    app.shutdown().await;
+}
+
+/// An acknowledgement on one screen reaches every other screen of the shop; accepting an
+/// order handles its alerts too.
+async fn acks_reach_every_screen(backend: Backend) {
+    let app = common::spawn(backend).await;
+    let admin = app.admin().await;
+    let c = app.customer("ack").await;
+    let dish = app.first_dish(1).await;
+    let (mut a, _) = admin.rich_ws(None).await;
+    let (mut b, _) = admin.rich_ws(None).await;
+    let (order_id, _) = c.paid_order(dish).await;
+    let alert = next_json(&mut a, WAIT).await.unwrap();
+    assert_eq!(next_json(&mut b, WAIT).await.unwrap(), alert);
+    a.send(Message::text(
+        json!({"type": "ack", "alertId": alert["id"]}).to_string(),
+    ))
+    .await
+    .unwrap();
+    let handled = json!({"event": "handled", "alertIds": [alert["id"]], "orderId": order_id});
+    assert_eq!(next_json(&mut b, WAIT).await.unwrap(), handled);
+    assert_eq!(next_json(&mut a, WAIT).await.unwrap(), handled);
+    // An unknown alert is answered with an error, and the socket stays up.
+    a.send(Message::text(
+        json!({"type": "ack", "alertId": 999999}).to_string(),
+    ))
+    .await
+    .unwrap();
+    assert_eq!(next_json(&mut a, WAIT).await.unwrap()["event"], "error");
+
+    // Accepting an order handles its alerts on every screen.
+    let (order2, _) = c.paid_order(dish).await;
+    let alert2 = next_json(&mut a, WAIT).await.unwrap();
+    next_json(&mut b, WAIT).await.unwrap();
+    assert_eq!(
+        admin
+            .put("/admin/order/confirm", json!({"id": order2}))
+            .await["code"],
+        1
+    );
+    let handled2 = json!({"event": "handled", "alertIds": [alert2["id"]], "orderId": order2});
+    assert_eq!(next_json(&mut a, WAIT).await.unwrap(), handled2);
+    assert_eq!(next_json(&mut b, WAIT).await.unwrap(), handled2);
+    // REST sees the same state.
+    let unhandled = admin.get("/admin/alerts?unhandled=true").await;
+    assert_eq!(
+        unhandled["data"].as_array().unwrap().len(),
+        0,
+        "{unhandled}"
+    );
+    app.shutdown().await;
+}
+
+/// A paid order waiting for acceptance is alerted again after the delay, at the interval, up
+/// to the maximum; acceptance stops it.
+async fn realerts_fire_and_stop(backend: Backend) {
+    let app = common::spawn_with(backend, |s| {
+        s.realert = Some(sky_takeout::config::RealertSettings {
+            delay: Duration::from_secs(120),
+            interval: Duration::from_secs(60),
+            max: 2,
+        })
+    })
+    .await;
+    let r = app.state.settings.realert.unwrap();
+    let alerts = app.state.alerts.clone();
+    let admin = app.admin().await;
+    let mut screen = admin.legacy_ws("re").await;
+    let (mut rich, _) = admin.rich_ws(None).await;
+    let c = app.customer("slowshop").await;
+    let (id, number) = c.paid_order(app.first_dish(1).await).await;
+    let frame = format!(r#"{{"type":1,"orderId":{id},"content":"订单号：{number}"}}"#);
+    assert_eq!(next_text(&mut screen, WAIT).await.unwrap(), frame);
+    next_json(&mut rich, WAIT).await.unwrap();
+
+    assert_eq!(alerts.realert_due(&r).await.unwrap(), 0, "not yet");
+    app.clock.advance(Duration::from_secs(121));
+    assert_eq!(alerts.realert_due(&r).await.unwrap(), 1);
+    assert_eq!(
+        alerts.realert_due(&r).await.unwrap(),
+        0,
+        "once per interval"
+    );
+    assert_eq!(
+        next_text(&mut screen, WAIT).await.unwrap(),
+        frame,
+        "a re-alert is the original frame"
+    );
+    assert_eq!(next_json(&mut rich, WAIT).await.unwrap()["realert"], 1);
+    app.clock.advance(Duration::from_secs(61));
+    assert_eq!(alerts.realert_due(&r).await.unwrap(), 1);
+    assert_eq!(next_json(&mut rich, WAIT).await.unwrap()["realert"], 2);
+    app.clock.advance(Duration::from_secs(61));
+    assert_eq!(
+        alerts.realert_due(&r).await.unwrap(),
+        0,
+        "at most max re-alerts"
+    );
+    assert_eq!(alert_count(&app, id).await, 3);
+
+    // Another order: accepted before the delay → never re-alerted.
+    let (id2, _) = c.paid_order(app.first_dish(1).await).await;
+    admin.put("/admin/order/confirm", json!({"id": id2})).await;
+    app.clock.advance(Duration::from_secs(500));
+    assert_eq!(alerts.realert_due(&r).await.unwrap(), 0);
+    // A third order: acknowledged on a screen → no re-alert either.
+    let (id3, _) = c.paid_order(app.first_dish(1).await).await;
+    let a = loop {
+        let e = next_json(&mut rich, WAIT).await.unwrap();
+        if e["event"] == "alert" && e["orderId"] == id3 {
+            break e;
+        }
+    };
+    admin
+        .post(&format!("/admin/alerts/{}/ack", a["id"]), json!({}))
+        .await;
+    app.clock.advance(Duration::from_secs(500));
+    assert_eq!(alerts.realert_due(&r).await.unwrap(), 0);
+    assert_eq!(alert_count(&app, id3).await, 1);
+    app.shutdown().await;
+}
+
+/// Two identical payments at the same moment raise one alert.
+async fn concurrent_payments_raise_one_alert(backend: Backend) {
+    let app = common::spawn(backend).await;
+    let c = app.customer("twice").await;
+    let (id, number) = c.order(app.first_dish(1).await, 1, "").await;
+    let (a, b) = tokio::join!(c.pay(&number), c.pay(&number));
+    assert_eq!(
+        [a["code"].as_i64(), b["code"].as_i64()]
+            .iter()
+            .filter(|c| **c == Some(1))
+            .count(),
+        1,
+        "{a} {b}"
+    );
+    assert_eq!(alert_count(&app, id).await, 1);
+    app.shutdown().await;
+}
+
+backend_tests! {
+    offline => offline_alerts_arrive_on_connect,
+    replay => reconnect_replays_exactly_the_missed,
+    isolation => shops_are_isolated,
+    handshakes => handshakes_are_refused,
+    anonymous => anonymous_legacy_when_allowed,
+    acks => acks_reach_every_screen,
+    realert => realerts_fire_and_stop,
+    idempotent_pay => concurrent_payments_raise_one_alert,
+}
+
+/// A socket that stops reading is closed (4008 or dropped) while another socket of the shop
+/// gets every alert, in order, and a payment is not slowed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_socket_is_closed_without_slowing_anyone() {
+    let app = common::spawn_with(Backend::Sqlite, |s| {
+        s.socket_queue = 64;
+        s.reminder_window = Duration::ZERO;
+    })
+    .await;
+    let admin = app.admin().await;
+    // The stuck screen: a tiny receive buffer, and it never reads.
+    let sock = tokio::net::TcpSocket::new_v4().unwrap();
+    sock.set_recv_buffer_size(2048).unwrap();
+    let stream = sock.connect(app.host.parse().unwrap()).await.unwrap();
+    let mut req = tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(
+        format!("{}/ws/stuck", app.ws_base),
+    )
+    .unwrap();
+    req.headers_mut()
+        .insert("cookie", admin.cookie.parse().unwrap());
+    let (mut stuck, _) = tokio_tungstenite::client_async(req, stream).await.unwrap();
+    let mut healthy = admin.legacy_ws("healthy").await;
+
+    let c = app.customer("spammer").await;
+    let (order_id, _) = c.paid_order(app.first_dish(1).await).await;
+    assert!(next_text(&mut healthy, WAIT).await.is_some());
+    let n = 1500;
+    let reader = tokio::spawn(async move {
+        let mut got = 0;
+        while got < n {
+            match next_text(&mut healthy, WAIT).await {
+                Some(t) => {
+                    assert!(t.contains(r#""type":2"#), "{t}");
+                    got += 1;
+                }
+                None => break,
+            }
+        }
+        got
+    });
+    let path = format!("/user/order/reminder/{order_id}");
+    for _ in 0..n {
+        assert_eq!(c.get(&path).await["code"], 1);
+    }
+    assert_eq!(
+        reader.await.unwrap(),
+        n,
+        "the healthy screen got every alert"
+    );
+    // A payment while the stuck socket is (or was) stuck is not slowed by it.
+    let (_, number) = c.order(app.first_dish(1).await, 1, "").await;
+    let t = Instant::now();
+    assert_eq!(c.pay(&number).await["code"], 1);
+    assert!(
+        t.elapsed() < Duration::from_secs(1),
+        "payment took {:?}",
+        t.elapsed()
+    );
+    // The stuck socket was closed: reading it now ends (close frame or EOF) after the prefix
+    // the kernel buffered.
+    let ended = tokio::time::timeout(Duration::from_secs(20), async {
+        use futures_util::StreamExt;
+        let mut frames = 0;
+        while let Some(Ok(m)) = stuck.next().await {
+            match m {
+                Message::Close(f) => return (frames, f.map(|f| u16::from(f.code))),
+                _ => frames += 1,
+            }
+        }
+        (frames, None)
+    })
+    .await;
+    let ended = match ended {
+        Ok(e) => e,
+        Err(_) => panic!("the stuck socket was not closed by the server"),
+    };
+    assert!(
+        ended.0 < n,
+        "the stuck socket did not get everything ({ended:?})"
+    );
+    let metrics = app
+        .http()
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("sky_slow_socket_closes_total"),
+        "{metrics}"
+    );
+    app.shutdown().await;
+}
+
+/// SIGTERM-style shutdown closes sockets with 1012.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_closes_sockets_with_1012() {
+    let app = common::spawn(Backend::Sqlite).await;
+    let admin = app.admin().await;
+    let mut legacy = admin.legacy_ws("bye").await;
+    let (mut rich, _) = admin.rich_ws(None).await;
+    let stopping = tokio::spawn(app.shutdown());
+    assert_eq!(close_code(&mut legacy, WAIT).await, Some(1012));
+    assert_eq!(close_code(&mut rich, WAIT).await, Some(1012));
+    stopping.await.unwrap();
+}
+
+/// Rows committed but never published (a crash between commit and publish) are published
+/// when the service starts again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unpublished_alerts_are_published_after_restart() {
+    let app = common::spawn(Backend::Sqlite).await;
+    let c = app.customer("crash").await;
+    let (id, number) = c.order(app.first_dish(1).await, 1, "").await;
+    let url = app.database_url.clone();
+    let dir = app.shutdown().await;
+    // What a crashed process leaves behind: the payment and its alert committed, never published.
+    {
+        let store = sky_takeout::store::Store::connect(&url).await.unwrap();
+        let mut tx = store.begin().await.unwrap();
+        sqlx::query("UPDATE orders SET status = 2, pay_status = 1 WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx.conn())
+            .await
+            .unwrap();
+        sky_takeout::store::alerts::insert(
+            tx.conn(),
+            1,
+            1,
+            0,
+            id,
+            &number,
+            sky_takeout::time::wall_ms(),
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        store.close().await;
+    }
+    let app = common::spawn_on(url, dir, |_| {}).await;
+    let pool = app.state.store.pool().clone();
+    assert!(
+        eventually(WAIT, || async {
+            let n: i64 =
+                sqlx::query_scalar("SELECT COUNT(*) FROM alert_log WHERE published_at IS NULL")
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap();
+            n == 0
+        })
+        .await,
+        "the relay published the row at start"
+    );
+    let admin = app.admin().await;
+    let mut screen = admin.legacy_ws("after-crash").await;
+    assert_eq!(
+        next_text(&mut screen, WAIT).await.unwrap(),
+        format!(r#"{{"type":1,"orderId":{id},"content":"订单号：{number}"}}"#)
+    );
+    app.shutdown().await;
+}
+
+/// SSE: the same events, `Last-Event-ID` replay, acks over REST.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sse_replays_from_last_event_id() {
+    let app = common::spawn(Backend::Sqlite).await;
+    let admin = app.admin().await;
+    let c = app.customer("sse").await;
+    let dish = app.first_dish(1).await;
+    let (id1, _) = c.paid_order(dish).await;
+    let (id2, _) = c.paid_order(dish).await;
+    let mut resp = app
+        .http()
+        .get(format!("{}/ws/v2/sse", app.base))
+        .header("cookie", &admin.cookie)
+        .header("last-event-id", "1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let mut body = String::new();
+    let deadline = Instant::now() + WAIT;
+    while !body.contains(&format!(r#""orderId":{id2}"#)) && Instant::now() < deadline {
+        if let Ok(Ok(Some(chunk))) =
+            tokio::time::timeout(Duration::from_secs(1), resp.chunk()).await
+        {
+            body.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    }
+    assert!(body.contains("event: welcome"), "{body}");
+    assert!(
+        body.contains("event: alert\nid: 2\n") || body.contains("event: alert\r\nid: 2"),
+        "{body}"
+    );
+    assert!(
+        !body.contains(&format!(r#""orderId":{id1}"#)),
+        "seq 1 was already seen: {body}"
+    );
+    let alert_id: Value = admin.get("/admin/alerts").await;
+    let newest = alert_id["data"][0]["id"].as_i64().unwrap();
+    let ack = admin
+        .post(&format!("/admin/alerts/{newest}/ack"), json!({}))
+        .await;
+    assert_eq!(ack["data"]["handledIds"], json!([newest]));
+    let deadline = Instant::now() + WAIT;
+    while !body.contains("event: handled") && Instant::now() < deadline {
+        if let Ok(Ok(Some(chunk))) =
+            tokio::time::timeout(Duration::from_secs(1), resp.chunk()).await
+        {
+            body.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    }
+    assert!(body.contains("event: handled"), "{body}");
+    app.shutdown().await;
+}
+
+/// The real process killed with SIGKILL right after a payment commits: the alert is
+/// delivered after a restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_after_payment_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let spawn = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_sky-takeout"))
+            .env("SKY_LISTEN", format!("127.0.0.1:{port}"))
+            .env(
+                "DATABASE_URL",
+                format!("sqlite://{}/k.db", dir.path().display()),
+            )
+            .env("SKY_ADMIN_PASSWORD", "admin-pass-123")
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    let wait_up = || async {
+        assert!(
+            eventually(Duration::from_secs(20), || async {
+                http.get(format!("{base}/healthz")).send().await.is_ok()
+            })
+            .await,
+            "server came up"
+        );
+    };
+    let mut child = spawn();
+    wait_up().await;
+    let app_like = common::RemoteApp {
+        base: base.clone(),
+        ws_base: format!("ws://127.0.0.1:{port}"),
+        host: format!("127.0.0.1:{port}"),
+    };
+    let c = app_like.customer("killed").await;
+    let (id, number) = c.order(1, 1, "").await;
+    assert_eq!(c.pay(&number).await["code"], 1);
+    child.kill().unwrap(); // SIGKILL, straight after the payment's commit
+    child.wait().unwrap();
+    let mut child = spawn();
+    wait_up().await;
+    let admin = app_like.merchant("admin", "admin-pass-123").await;
+    let mut screen = admin.legacy_ws("back").await;
+    assert_eq!(
+        next_text(&mut screen, WAIT).await.unwrap(),
+        format!(r#"{{"type":1,"orderId":{id},"content":"订单号：{number}"}}"#)
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
