@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::alerts::broker::Broker;
-use crate::alerts::hub::Hub;
+use crate::alerts::hub::{Hub, Ingest};
 use crate::alerts::relay::{self, Relay};
 use crate::alerts::service::Alerts;
 use crate::alerts::tracker::Tracker;
@@ -64,7 +64,7 @@ pub struct Application {
     tasks: TaskTracker,
     relay_rx: Option<tokio::sync::mpsc::Receiver<crate::alerts::model::Event>>,
     relay: Relay,
-    broker: Broker,
+    ingest_tx: tokio::sync::mpsc::Sender<crate::alerts::hub::Ingest>,
     ingest_rx: Option<tokio::sync::mpsc::Receiver<crate::alerts::hub::Ingest>>,
 }
 
@@ -147,12 +147,6 @@ impl Application {
         })?;
         let (ingest_tx, ingest_rx) = tokio::sync::mpsc::channel(8192);
         let hub = Hub::new();
-        let broker = match &settings.broker {
-            BrokerUrl::Memory => Broker::Memory { ingest: ingest_tx },
-            other => anyhow::bail!(
-                "invalid setting --broker / SKY_BROKER: {other:?} is not available in this build"
-            ),
-        };
         let (relay, relay_rx) = Relay::new(16_384);
         let orders = Orders::new(
             store.clone(),
@@ -181,7 +175,7 @@ impl Application {
             tasks: TaskTracker::new(),
             relay_rx: Some(relay_rx),
             relay,
-            broker,
+            ingest_tx,
             ingest_rx: Some(ingest_rx),
         })
     }
@@ -209,24 +203,37 @@ impl Application {
                 .clone()
                 .run_ingest(ingest_rx, s.store.clone(), stop.clone()),
         );
+        let broker = Broker::start(&s.settings.broker, &s.hub, self.ingest_tx.clone(), stop.clone());
+        if s.settings.broker != BrokerUrl::Memory {
+            // Safety net for a message a broker dropped with nothing after it to reveal the
+            // gap: compare the watched shops with the log every few seconds (one query).
+            let ingest = self.ingest_tx.clone();
+            let stop = stop.clone();
+            self.tasks.spawn(async move {
+                let mut tick = tokio::time::interval(Duration::from_secs(5));
+                loop {
+                    tokio::select! {
+                        _ = tick.tick() => { let _ = ingest.send(Ingest::ResyncAll).await; }
+                        _ = stop.cancelled() => return,
+                    }
+                }
+            });
+        }
+        let outlets = relay::Outlets { local: self.ingest_tx.clone(), broker };
         let relay_rx = self.relay_rx.take().expect("started once");
-        self.tasks.spawn(relay::run(
-            relay_rx,
-            self.relay.clone(),
-            s.store.clone(),
-            self.broker.clone(),
-            stop.clone(),
-        ));
+        self.tasks.spawn(relay::run(relay_rx, self.relay.clone(), s.store.clone(), outlets, stop.clone()));
         self.tasks
             .spawn(s.tracker.clone().run(s.store.clone(), stop.clone()));
-        let settings = (*s.settings).clone();
-        self.tasks.spawn(crate::tasks::run(
-            s.orders.clone(),
-            s.alerts.clone(),
-            s.clock.clone(),
-            settings,
-            stop.clone(),
-        ));
+        let leader = crate::tasks::leader::Leader::default();
+        self.tasks.spawn(leader.clone().run(s.store.clone(), stop.clone()));
+        let jobs = crate::tasks::Jobs {
+            orders: s.orders.clone(),
+            alerts: s.alerts.clone(),
+            clock: s.clock.clone(),
+            settings: (*s.settings).clone(),
+            leader,
+        };
+        self.tasks.spawn(crate::tasks::run(jobs, stop.clone()));
         let metrics = s.metrics.clone();
         self.tasks.spawn(async move {
             // Drains histogram samples into buckets so memory stays flat without scrapes.

@@ -278,10 +278,31 @@ impl Hub {
                 }
                 Ingest::Event(other) => self.deliver_other(&other),
                 Ingest::Resync(shop) => self.catch_up(&store, shop, None).await,
-                Ingest::ResyncAll => {
-                    for shop in self.watched_shops() {
-                        self.catch_up(&store, shop, None).await;
-                    }
+                Ingest::ResyncAll => self.audit(&store).await,
+            }
+        }
+    }
+
+    /// Compares every watched shop's last delivered sequence with the log (one query per
+    /// thousand shops) and catches up the ones that are behind.
+    async fn audit(&self, store: &Store) {
+        let watched: Vec<(i64, i64)> = {
+            let feeds = self.inner.feeds.lock().expect("feeds lock");
+            feeds.iter().map(|(shop, f)| (*shop, f.last_seq)).collect()
+        };
+        for chunk in watched.chunks(1000) {
+            let ids: Vec<i64> = chunk.iter().map(|(s, _)| *s).collect();
+            let seqs = match sql::max_seqs(store.pool(), &ids).await {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::warn!(error = %e, "alert audit failed");
+                    return;
+                }
+            };
+            for (shop, seq) in seqs {
+                if self.last_seq(shop).is_some_and(|last| last < seq) {
+                    metrics::counter!("sky_alert_gaps_repaired_total").increment(1);
+                    self.catch_up(store, shop, None).await;
                 }
             }
         }

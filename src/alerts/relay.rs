@@ -11,6 +11,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::broker::Broker;
+use super::hub::Ingest;
 use super::model::{AlertRecord, Event};
 use super::tracker::Marks;
 use crate::store::Store;
@@ -78,10 +79,10 @@ pub async fn run(
     mut rx: mpsc::Receiver<Event>,
     relay: Relay,
     store: Store,
-    broker: Broker,
+    out: Outlets,
     stop: CancellationToken,
 ) {
-    scan(&store, &broker, i64::MAX).await;
+    scan(&store, &out, i64::MAX).await;
     // Published marks are written in batches by their own task, so a busy database never
     // holds back the next publish.
     let published = Marks::new(Mark::Published);
@@ -98,21 +99,39 @@ pub async fn run(
                     if let Event::Alert(a) = &event {
                         ids.push(a.id);
                     }
-                    broker.publish(event).await;
+                    out.publish(event).await;
                 }
                 published.add(&ids);
             }
             _ = tick.tick() => {
                 let cutoff = if relay.overflow.swap(false, Ordering::Relaxed) { i64::MAX } else { wall_ms() - SCAN_GRACE_MS };
-                scan(&store, &broker, cutoff).await;
+                scan(&store, &out, cutoff).await;
             }
             _ = stop.cancelled() => break,
         }
     }
 }
 
+/// Where the relay publishes: this instance's hub (always, so local sockets hear alerts even
+/// while a broker is down) and the broker (the other instances).
+#[derive(Clone)]
+pub struct Outlets {
+    /// The local hub's ingest queue.
+    pub local: mpsc::Sender<Ingest>,
+    /// The broker.
+    pub broker: Broker,
+}
+
+impl Outlets {
+    async fn publish(&self, event: Event) {
+        self.broker.publish(&event);
+        // Waits when the local hub is behind, which slows only the relay.
+        let _ = self.local.send(Ingest::Event(event)).await;
+    }
+}
+
 /// Publishes committed rows that were never marked published, oldest first.
-async fn scan(store: &Store, broker: &Broker, older_than: i64) {
+async fn scan(store: &Store, out: &Outlets, older_than: i64) {
     loop {
         let rows = match sql::unpublished(store.pool(), older_than, 500).await {
             Ok(rows) => rows,
@@ -130,7 +149,7 @@ async fn scan(store: &Store, broker: &Broker, older_than: i64) {
             "relay publishing alerts found in the log"
         );
         for a in rows {
-            broker.publish(Event::Alert(a)).await;
+            out.publish(Event::Alert(a)).await;
         }
         if let Err(e) = sql::mark(store.pool(), Mark::Published, &ids, wall_ms()).await {
             tracing::warn!(error = %e, "marking alerts published failed");

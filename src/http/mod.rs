@@ -28,7 +28,24 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::web::router())
         .fallback(|| async { StatusCode::NOT_FOUND.into_response() })
         .layer(RequestBodyLimitLayer::new(64 * 1024))
+
         .layer(CatchPanicLayer::new())
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// The body limit's 413 (announced by Content-Length) is plain text; clients read the envelope.
+async fn too_large_as_envelope<B>(resp: axum::http::Response<B>) -> axum::response::Response
+where
+    axum::http::Response<B>: IntoResponse,
+{
+    if resp.status() != StatusCode::PAYLOAD_TOO_LARGE {
+        return resp.into_response();
+    }
+    let envelope = error::Envelope::<()> {
+        code: 0,
+        msg: Some("请求参数错误: 请求体超过 64 KiB".into()),
+        data: None,
+    };
+    (StatusCode::PAYLOAD_TOO_LARGE, axum::Json(envelope)).into_response()
 }

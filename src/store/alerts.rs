@@ -108,6 +108,15 @@ pub async fn max_seq(pool: &AnyPool, shop_id: i64) -> Result<i64, StoreError> {
     Ok(seq.unwrap_or(0))
 }
 
+/// The last sequence of each of these shops.
+pub async fn max_seqs(pool: &AnyPool, shop_ids: &[i64]) -> Result<Vec<(i64, i64)>, StoreError> {
+    if shop_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!("SELECT id, alert_seq FROM shop WHERE id IN ({})", id_list(shop_ids));
+    Ok(sqlx::query_as(AssertSqlSafe(sql)).fetch_all(pool).await?)
+}
+
 /// A shop's alerts with `after < seq <= upto`, oldest first, at most `limit`.
 pub async fn range(
     pool: &AnyPool,

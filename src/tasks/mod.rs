@@ -1,6 +1,10 @@
 //! Scheduled jobs: payment timeouts (every minute by default), delivery completion (daily at
-//! 01:00 by default) and re-alerts. Each job is a plain `run_once`-style use case called on a
-//! timer, so tests drive it directly with a moved clock instead of sleeping.
+//! 01:00 by default) and re-alerts. Each job is a plain use case called on a timer, so tests
+//! drive it directly with a moved clock instead of sleeping. On several instances only the
+//! leader runs them; the state changes are conditional updates anyway, so even two runs
+//! never change an order twice.
+
+pub mod leader;
 
 use std::time::Duration;
 
@@ -10,31 +14,48 @@ use crate::alerts::service::Alerts;
 use crate::config::Settings;
 use crate::orders::service::Orders;
 use crate::time::{Clock, until_next_local};
+use leader::Leader;
 
-/// Runs every job until `stop`.
-pub async fn run(
-    orders: Orders,
-    alerts: Alerts,
-    clock: Clock,
-    settings: Settings,
-    stop: CancellationToken,
-) {
-    tokio::join!(
-        payment_timeouts(&orders, &settings, &stop),
-        delivery_completion(&orders, &clock, &settings, &stop),
-        realerts(&alerts, &settings, &stop),
-    );
+/// What the jobs need.
+pub struct Jobs {
+    /// Order use cases.
+    pub orders: Orders,
+    /// Alert use cases.
+    pub alerts: Alerts,
+    /// Clock.
+    pub clock: Clock,
+    /// Settings.
+    pub settings: Settings,
+    /// Leadership among instances.
+    pub leader: Leader,
 }
 
-async fn payment_timeouts(orders: &Orders, s: &Settings, stop: &CancellationToken) {
-    let mut tick = tokio::time::interval(s.payment_timeout_every);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = tick.tick() => {}
-            _ = stop.cancelled() => return,
+/// Runs every job until `stop`.
+pub async fn run(jobs: Jobs, stop: CancellationToken) {
+    tokio::join!(payment_timeouts(&jobs, &stop), delivery_completion(&jobs, &stop), realerts(&jobs, &stop));
+}
+
+/// Waits for the next tick; false when stopping.
+async fn tick(t: &mut tokio::time::Interval, stop: &CancellationToken) -> bool {
+    tokio::select! {
+        _ = t.tick() => true,
+        _ = stop.cancelled() => false,
+    }
+}
+
+fn interval(every: Duration) -> tokio::time::Interval {
+    let mut t = tokio::time::interval(every);
+    t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    t
+}
+
+async fn payment_timeouts(j: &Jobs, stop: &CancellationToken) {
+    let mut t = interval(j.settings.payment_timeout_every);
+    while tick(&mut t, stop).await {
+        if !j.leader.is_leader() {
+            continue;
         }
-        match orders.cancel_unpaid(s.payment_timeout).await {
+        match j.orders.cancel_unpaid(j.settings.payment_timeout).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(cancelled = n, "unpaid orders timed out"),
             Err(e) => tracing::warn!(error = %e, "payment-timeout task failed"),
@@ -42,38 +63,33 @@ async fn payment_timeouts(orders: &Orders, s: &Settings, stop: &CancellationToke
     }
 }
 
-async fn delivery_completion(
-    orders: &Orders,
-    clock: &Clock,
-    s: &Settings,
-    stop: &CancellationToken,
-) {
+async fn delivery_completion(j: &Jobs, stop: &CancellationToken) {
     loop {
-        let wait = until_next_local(clock.now_ms(), s.delivery_complete_at);
+        let wait = until_next_local(j.clock.now_ms(), j.settings.delivery_complete_at);
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}
             _ = stop.cancelled() => return,
         }
-        match orders.complete_delivering(s.delivery_complete_after).await {
+        if !j.leader.is_leader() {
+            continue;
+        }
+        match j.orders.complete_delivering(j.settings.delivery_complete_after).await {
             Ok(n) => tracing::info!(completed = n, "delivery-completion task ran"),
             Err(e) => tracing::warn!(error = %e, "delivery-completion task failed"),
         }
     }
 }
 
-async fn realerts(alerts: &Alerts, s: &Settings, stop: &CancellationToken) {
-    let Some(r) = s.realert else { return };
+async fn realerts(j: &Jobs, stop: &CancellationToken) {
+    let Some(r) = j.settings.realert else { return };
     // Check often enough that a re-alert is at most a quarter interval late.
-    let every =
-        (r.delay.min(r.interval) / 4).clamp(Duration::from_millis(500), Duration::from_secs(15));
-    let mut tick = tokio::time::interval(every);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = tick.tick() => {}
-            _ = stop.cancelled() => return,
+    let every = (r.delay.min(r.interval) / 4).clamp(Duration::from_millis(500), Duration::from_secs(15));
+    let mut t = interval(every);
+    while tick(&mut t, stop).await {
+        if !j.leader.is_leader() {
+            continue;
         }
-        if let Err(e) = alerts.realert_due(&r).await {
+        if let Err(e) = j.alerts.realert_due(&r).await {
             tracing::warn!(error = %e, "re-alert task failed");
         }
     }
