@@ -86,10 +86,85 @@ fn metrics_handle() -> PrometheusHandle {
                 .build_recorder();
             let handle = recorder.handle();
             // Ignore the error of a second install (another Application in the same test process).
-            let _ = metrics::set_global_recorder(recorder);
+            if metrics::set_global_recorder(recorder).is_ok() {
+                describe_metrics();
+            }
             handle
         })
         .clone()
+}
+
+/// Describes every metric and makes each appear at zero from the start, so dashboards and
+/// alert rules see them before the first event.
+fn describe_metrics() {
+    use metrics::{counter, describe_counter, describe_gauge, describe_histogram, gauge};
+    describe_gauge!(
+        "sky_connections_open",
+        "Open alert connections by kind (legacy, rich, sse)"
+    );
+    describe_counter!(
+        "sky_alerts_created_total",
+        "Alerts written to the log, by type and re-alert"
+    );
+    describe_counter!(
+        "sky_alerts_delivered_total",
+        "Alerts written to a first socket on this instance"
+    );
+    describe_counter!("sky_alerts_acknowledged_total", "Alerts marked handled");
+    describe_counter!("sky_alerts_realerted_total", "Re-alerts raised");
+    describe_histogram!(
+        "sky_commit_to_socket_seconds",
+        "From the alert's commit to its first socket write"
+    );
+    describe_counter!(
+        "sky_slow_socket_closes_total",
+        "Sockets closed because they could not keep up (4008)"
+    );
+    describe_counter!(
+        "sky_replays_total",
+        "Connects that replayed alerts from the log"
+    );
+    describe_counter!("sky_replayed_alerts_total", "Alerts replayed from the log");
+    describe_counter!(
+        "sky_alert_gaps_repaired_total",
+        "Sequence gaps filled from the log"
+    );
+    describe_counter!(
+        "sky_alerts_duplicates_dropped_total",
+        "Duplicate publishes dropped by sequence"
+    );
+    describe_counter!(
+        "sky_broker_published_total",
+        "Events published to the broker"
+    );
+    describe_counter!(
+        "sky_broker_received_total",
+        "Events received from other instances"
+    );
+    describe_counter!(
+        "sky_broker_dropped_total",
+        "Events not published because the broker was down or behind"
+    );
+    describe_counter!("sky_broker_reconnects_total", "Broker (re)connections");
+    describe_counter!(
+        "sky_payment_notifications_refused_total",
+        "WeChat Pay notifications that failed verification"
+    );
+    for kind in ["legacy", "rich", "sse"] {
+        gauge!("sky_connections_open", "kind" => kind).increment(0.0);
+        counter!("sky_slow_socket_closes_total", "kind" => kind).increment(0);
+        counter!("sky_replays_total", "kind" => kind).increment(0);
+        counter!("sky_replayed_alerts_total", "kind" => kind).increment(0);
+    }
+    for name in [
+        "sky_alerts_delivered_total",
+        "sky_alerts_acknowledged_total",
+        "sky_alerts_realerted_total",
+        "sky_alert_gaps_repaired_total",
+        "sky_alerts_duplicates_dropped_total",
+    ] {
+        counter!(name).increment(0);
+    }
 }
 
 impl Application {
@@ -203,7 +278,12 @@ impl Application {
                 .clone()
                 .run_ingest(ingest_rx, s.store.clone(), stop.clone()),
         );
-        let broker = Broker::start(&s.settings.broker, &s.hub, self.ingest_tx.clone(), stop.clone());
+        let broker = Broker::start(
+            &s.settings.broker,
+            &s.hub,
+            self.ingest_tx.clone(),
+            stop.clone(),
+        );
         if s.settings.broker != BrokerUrl::Memory {
             // Safety net for a message a broker dropped with nothing after it to reveal the
             // gap: compare the watched shops with the log every few seconds (one query).
@@ -219,13 +299,23 @@ impl Application {
                 }
             });
         }
-        let outlets = relay::Outlets { local: self.ingest_tx.clone(), broker };
+        let outlets = relay::Outlets {
+            local: self.ingest_tx.clone(),
+            broker,
+        };
         let relay_rx = self.relay_rx.take().expect("started once");
-        self.tasks.spawn(relay::run(relay_rx, self.relay.clone(), s.store.clone(), outlets, stop.clone()));
+        self.tasks.spawn(relay::run(
+            relay_rx,
+            self.relay.clone(),
+            s.store.clone(),
+            outlets,
+            stop.clone(),
+        ));
         self.tasks
             .spawn(s.tracker.clone().run(s.store.clone(), stop.clone()));
         let leader = crate::tasks::leader::Leader::default();
-        self.tasks.spawn(leader.clone().run(s.store.clone(), stop.clone()));
+        self.tasks
+            .spawn(leader.clone().run(s.store.clone(), stop.clone()));
         let jobs = crate::tasks::Jobs {
             orders: s.orders.clone(),
             alerts: s.alerts.clone(),

@@ -1,0 +1,191 @@
+//! Operations: `/metrics`, `/healthz`, `/readyz`, start-up errors that name the setting, and
+//! graceful shutdown of the real process on SIGTERM (sockets closed with 1012, exit within
+//! the deadline).
+
+mod common;
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{Backend, RemoteApp, close_code, eventually, next_text};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_health_and_readiness() {
+    let app = common::spawn(Backend::Sqlite).await;
+    let http = app.http();
+    assert_eq!(
+        http.get(format!("{}/healthz", app.base))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+        "ok"
+    );
+    assert_eq!(
+        http.get(format!("{}/readyz", app.base))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+
+    let admin = app.admin().await;
+    let mut legacy = admin.legacy_ws("m").await;
+    let (_rich, _) = admin.rich_ws(Some(0)).await;
+    let c = app.customer("metrics").await;
+    let (id, _) = c.paid_order(app.first_dish(1).await).await;
+    assert!(
+        next_text(&mut legacy, Duration::from_secs(5))
+            .await
+            .unwrap()
+            .contains(&id.to_string())
+    );
+    admin
+        .put("/admin/order/confirm", serde_json::json!({"id": id}))
+        .await;
+    let metrics_url = format!("{}/metrics", app.base);
+    let has_all = eventually(Duration::from_secs(10), || async {
+        let m = http
+            .get(&metrics_url)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        [
+            "sky_connections_open{kind=\"legacy\"}",
+            "sky_connections_open{kind=\"rich\"}",
+            "sky_alerts_created_total",
+            "sky_alerts_delivered_total",
+            "sky_alerts_acknowledged_total",
+            "sky_commit_to_socket_seconds_bucket",
+            "sky_replays_total",
+        ]
+        .iter()
+        .all(|name| m.contains(name))
+    })
+    .await;
+    assert!(
+        has_all,
+        "{}",
+        http.get(&metrics_url)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    );
+    app.shutdown().await;
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A bad setting stops start-up with one line that names it.
+#[test]
+fn bad_settings_name_themselves() {
+    let run = |envs: &[(&str, &str)]| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_sky-takeout"));
+        cmd.env_remove("DATABASE_URL")
+            .env("SKY_LISTEN", "127.0.0.1:0")
+            .env("DATABASE_URL", "sqlite::memory:");
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        assert!(!out.status.success());
+        String::from_utf8_lossy(&out.stderr).to_string()
+    };
+    assert!(run(&[("SKY_LISTEN", "not-an-address")]).contains("SKY_LISTEN"));
+    assert!(run(&[("SKY_PAY_MODE", "cash")]).contains("SKY_PAY_MODE"));
+    assert!(run(&[("SKY_PAY_MODE", "wechat")]).contains("SKY_WECHAT_API_V3_KEY"));
+    assert!(run(&[("DATABASE_URL", "mysql://x")]).contains("DATABASE_URL"));
+    assert!(run(&[("SKY_BROKER", "kafka://x")]).contains("SKY_BROKER"));
+    let err = run(&[("SKY_SOCKET_QUEUE", "many")]);
+    assert!(
+        err.contains("socket-queue") || err.contains("SKY_SOCKET_QUEUE"),
+        "{err}"
+    );
+}
+
+/// SIGTERM: sockets are closed with 1012 and the process exits within the deadline.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_closes_sockets_and_exits() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sky-takeout"))
+        .env("SKY_LISTEN", format!("127.0.0.1:{port}"))
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}/s.db", dir.path().display()),
+        )
+        .env("SKY_ADMIN_PASSWORD", "admin-pass-123")
+        .env("SKY_SHUTDOWN_SECS", "3")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let app = RemoteApp {
+        base: format!("http://127.0.0.1:{port}"),
+        ws_base: format!("ws://127.0.0.1:{port}"),
+        host: format!("127.0.0.1:{port}"),
+    };
+    let http = reqwest::Client::new();
+    assert!(
+        eventually(Duration::from_secs(20), || async {
+            http.get(format!("{}/healthz", app.base))
+                .send()
+                .await
+                .is_ok()
+        })
+        .await
+    );
+    let admin = app.merchant("admin", "admin-pass-123").await;
+    let mut legacy = admin.legacy_ws("term").await;
+    let (mut rich, _) = admin.rich_ws(None).await;
+    let t = Instant::now();
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    assert_eq!(
+        close_code(&mut legacy, Duration::from_secs(5)).await,
+        Some(1012)
+    );
+    assert_eq!(
+        close_code(&mut rich, Duration::from_secs(5)).await,
+        Some(1012)
+    );
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(8),
+            "did not exit within the deadline"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(status.success(), "{status:?}");
+    // No longer accepting.
+    assert!(
+        http.get(format!("{}/healthz", app.base))
+            .send()
+            .await
+            .is_err()
+    );
+}
