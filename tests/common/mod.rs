@@ -252,10 +252,13 @@ impl RemoteApp {
             .unwrap();
         assert_eq!(v["code"], 1, "customer login: {v}");
         Customer {
-            base: self.base.clone(),
-            token: v["data"]["token"].as_str().unwrap().to_string(),
+            api: Api {
+                base: self.base.clone(),
+                token: v["data"]["token"].as_str().unwrap().to_string(),
+                header: "authentication",
+                http: http(),
+            },
             id: v["data"]["id"].as_i64().unwrap(),
-            http: http(),
         }
     }
 
@@ -278,22 +281,25 @@ impl RemoteApp {
         let v: Value = resp.json().await.unwrap();
         assert_eq!(v["code"], 1, "merchant login: {v}");
         Merchant {
-            base: self.base.clone(),
+            api: Api {
+                base: self.base.clone(),
+                token: v["data"]["token"].as_str().unwrap().to_string(),
+                header: "token",
+                http: http(),
+            },
             ws_base: self.ws_base.clone(),
             host: self.host.clone(),
-            token: v["data"]["token"].as_str().unwrap().to_string(),
             shop_id: v["data"]["shopId"].as_i64().unwrap(),
             cookie,
-            http: http(),
         }
     }
 }
 
-/// A logged-in customer.
-pub struct Customer {
+/// Authenticated JSON calls: the base URL, the token and the header that carries it.
+pub struct Api {
     pub base: String,
     pub token: String,
-    pub id: i64,
+    pub header: &'static str,
     pub http: reqwest::Client,
 }
 
@@ -307,54 +313,45 @@ async fn envelope(resp: reqwest::Response) -> Value {
     serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON (HTTP {status}): {text}"))
 }
 
-impl Customer {
+impl Api {
+    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .header(self.header, &self.token);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        envelope(req.send().await.unwrap()).await
+    }
     pub async fn get(&self, path: &str) -> Value {
-        envelope(
-            self.http
-                .get(format!("{}{path}", self.base))
-                .header("authentication", &self.token)
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await
+        self.call(reqwest::Method::GET, path, None).await
     }
     pub async fn post(&self, path: &str, body: Value) -> Value {
-        envelope(
-            self.http
-                .post(format!("{}{path}", self.base))
-                .header("authentication", &self.token)
-                .json(&body)
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await
+        self.call(reqwest::Method::POST, path, Some(body)).await
     }
     pub async fn put(&self, path: &str, body: Value) -> Value {
-        envelope(
-            self.http
-                .put(format!("{}{path}", self.base))
-                .header("authentication", &self.token)
-                .json(&body)
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await
+        self.call(reqwest::Method::PUT, path, Some(body)).await
     }
     pub async fn delete(&self, path: &str) -> Value {
-        envelope(
-            self.http
-                .delete(format!("{}{path}", self.base))
-                .header("authentication", &self.token)
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await
+        self.call(reqwest::Method::DELETE, path, None).await
     }
+}
 
+/// A logged-in customer (header `authentication`).
+pub struct Customer {
+    pub api: Api,
+    pub id: i64,
+}
+
+impl std::ops::Deref for Customer {
+    type Target = Api;
+    fn deref(&self) -> &Api {
+        &self.api
+    }
+}
+
+impl Customer {
     /// Adds an address and returns its id.
     pub async fn address(&self) -> i64 {
         let v = self.post("/user/addressBook", json!({"consignee": "张三", "sex": "1", "phone": "13800000000", "provinceName": "北京市", "cityName": "北京市", "districtName": "海淀区", "detail": "软件园1号楼"})).await;
@@ -405,56 +402,25 @@ impl Customer {
     }
 }
 
-/// A logged-in merchant.
+/// A logged-in merchant (header `token`; `cookie` is the session cookie the login set).
 pub struct Merchant {
-    pub base: String,
+    pub api: Api,
     pub ws_base: String,
     pub host: String,
-    pub token: String,
     pub shop_id: i64,
     pub cookie: String,
-    pub http: reqwest::Client,
+}
+
+impl std::ops::Deref for Merchant {
+    type Target = Api;
+    fn deref(&self) -> &Api {
+        &self.api
+    }
 }
 
 pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 impl Merchant {
-    pub async fn get(&self, path: &str) -> Value {
-        envelope(
-            self.http
-                .get(format!("{}{path}", self.base))
-                .header("token", &self.token)
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await
-    }
-    pub async fn put(&self, path: &str, body: Value) -> Value {
-        envelope(
-            self.http
-                .put(format!("{}{path}", self.base))
-                .header("token", &self.token)
-                .json(&body)
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await
-    }
-    pub async fn post(&self, path: &str, body: Value) -> Value {
-        envelope(
-            self.http
-                .post(format!("{}{path}", self.base))
-                .header("token", &self.token)
-                .json(&body)
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await
-    }
-
     /// Opens `/ws/{sid}` as the stock page does: same origin, with the session cookie.
     pub async fn legacy_ws(&self, sid: &str) -> Ws {
         let url = format!("{}/ws/{sid}", self.ws_base);
