@@ -37,7 +37,11 @@ impl Proc {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// The path of a broker binary, or `None` (loudly) when it is not installed and this is
@@ -50,8 +54,13 @@ fn broker_binary(name: &str) -> Option<String> {
         }
     }
     let required = std::env::var("CI").is_ok() || std::env::var("SKY_REQUIRE_SERVICES").is_ok();
-    assert!(!required, "{name} is required (CI / SKY_REQUIRE_SERVICES) but not installed; scripts/test.sh installs it");
-    eprintln!("\n!!!!! SKIPPING a cluster test: {name} is not installed (apt-get install {name}) !!!!!\n");
+    assert!(
+        !required,
+        "{name} is required (CI / SKY_REQUIRE_SERVICES) but not installed; scripts/test.sh installs it"
+    );
+    eprintln!(
+        "\n!!!!! SKIPPING a cluster test: {name} is not installed (apt-get install {name}) !!!!!\n"
+    );
     None
 }
 
@@ -76,7 +85,13 @@ impl OwnBroker {
             Kind::Redis => "redis-server",
             Kind::Nats => "nats-server",
         })?;
-        let mut b = OwnBroker { kind, bin, port: free_port(), proc: None, dir: dir.to_path_buf() };
+        let mut b = OwnBroker {
+            kind,
+            bin,
+            port: free_port(),
+            proc: None,
+            dir: dir.to_path_buf(),
+        };
         b.up();
         Some(b)
     }
@@ -92,16 +107,36 @@ impl OwnBroker {
         let port = self.port.to_string();
         let mut cmd = Command::new(&self.bin);
         match self.kind {
-            Kind::Redis => cmd.args(["--port", &port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]),
+            Kind::Redis => cmd.args([
+                "--port",
+                &port,
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ]),
             Kind::Nats => cmd.args(["-a", "127.0.0.1", "-p", &port]),
         };
         let log = self.dir.join(format!("broker-{}.log", self.port));
-        let out = std::fs::OpenOptions::new().create(true).append(true).open(&log).unwrap();
-        let child = cmd.stdout(out.try_clone().unwrap()).stderr(out).spawn().expect("broker starts");
+        let out = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .unwrap();
+        let child = cmd
+            .stdout(out.try_clone().unwrap())
+            .stderr(out)
+            .spawn()
+            .expect("broker starts");
         self.proc = Some(Proc { child, log });
         let deadline = std::time::Instant::now() + Duration::from_secs(10);
         while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            assert!(std::time::Instant::now() < deadline, "broker did not come up");
+            assert!(
+                std::time::Instant::now() < deadline,
+                "broker did not come up"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -112,7 +147,13 @@ impl OwnBroker {
 }
 
 /// One `sky-takeout` process.
-fn instance(dir: &std::path::Path, name: &str, db: &str, broker: &str, extra: &[(&str, &str)]) -> (Proc, RemoteApp) {
+fn instance(
+    dir: &std::path::Path,
+    name: &str,
+    db: &str,
+    broker: &str,
+    extra: &[(&str, &str)],
+) -> (Proc, RemoteApp) {
     let port = free_port();
     let log = dir.join(format!("{name}.log"));
     let out = std::fs::File::create(&log).unwrap();
@@ -121,7 +162,10 @@ fn instance(dir: &std::path::Path, name: &str, db: &str, broker: &str, extra: &[
         .env("DATABASE_URL", db)
         .env("SKY_BROKER", broker)
         .env("SKY_ADMIN_PASSWORD", "admin-pass-123")
-        .env("SKY_JWT_SECRET", "cluster-secret-cluster-secret-cluster-secret")
+        .env(
+            "SKY_JWT_SECRET",
+            "cluster-secret-cluster-secret-cluster-secret",
+        )
         .env("RUST_LOG", "info,sqlx=warn")
         .env("NO_COLOR", "1")
         .stdin(Stdio::null())
@@ -131,7 +175,11 @@ fn instance(dir: &std::path::Path, name: &str, db: &str, broker: &str, extra: &[
         cmd.env(k, v);
     }
     let child = cmd.spawn().unwrap();
-    let app = RemoteApp { base: format!("http://127.0.0.1:{port}"), ws_base: format!("ws://127.0.0.1:{port}"), host: format!("127.0.0.1:{port}") };
+    let app = RemoteApp {
+        base: format!("http://127.0.0.1:{port}"),
+        ws_base: format!("ws://127.0.0.1:{port}"),
+        host: format!("127.0.0.1:{port}"),
+    };
     (Proc { child, log }, app)
 }
 
@@ -139,14 +187,25 @@ async fn wait_ready(app: &RemoteApp) {
     let http = reqwest::Client::new();
     let url = format!("{}/readyz", app.base);
     assert!(
-        eventually(Duration::from_secs(30), || async { http.get(&url).send().await.map(|r| r.status().is_success()).unwrap_or(false) }).await,
+        eventually(Duration::from_secs(30), || async {
+            http.get(&url)
+                .send()
+                .await
+                .map(|r| r.status().is_success())
+                .unwrap_or(false)
+        })
+        .await,
         "instance {} did not become ready",
         app.base
     );
 }
 
 /// Three instances on one fresh PostgreSQL database (A first, so it migrates and seeds).
-async fn cluster(dir: &std::path::Path, broker: &str, extra: &[(&str, &str)]) -> Option<Vec<(Proc, RemoteApp)>> {
+async fn cluster(
+    dir: &std::path::Path,
+    broker: &str,
+    extra: &[(&str, &str)],
+) -> Option<Vec<(Proc, RemoteApp)>> {
     common::pg_admin_url()?;
     let tmp = tempfile::tempdir().unwrap();
     let db = common::fresh_database(Backend::Postgres, &tmp).await;
@@ -161,8 +220,12 @@ async fn cluster(dir: &std::path::Path, broker: &str, extra: &[(&str, &str)]) ->
 
 async fn alerts_cross_instances(kind: Kind) {
     let dir = tempfile::tempdir().unwrap();
-    let Some(mut broker) = OwnBroker::start(kind, dir.path()) else { return };
-    let Some(nodes) = cluster(dir.path(), &broker.url(), &[]).await else { return };
+    let Some(mut broker) = OwnBroker::start(kind, dir.path()) else {
+        return;
+    };
+    let Some(nodes) = cluster(dir.path(), &broker.url(), &[]).await else {
+        return;
+    };
     let (a, b, c) = (&nodes[0].1, &nodes[1].1, &nodes[2].1);
     let merchant = a.merchant("admin", "admin-pass-123").await;
     let mut screen = merchant.legacy_ws("on-a").await;
@@ -173,20 +236,40 @@ async fn alerts_cross_instances(kind: Kind) {
 
     let via_b = b.customer("cluster-b").await;
     let (id, number) = via_b.paid_order(1).await;
-    assert_eq!(next_text(&mut screen, WAIT).await.unwrap(), format!(r#"{{"type":1,"orderId":{id},"content":"订单号：{number}"}}"#));
+    assert_eq!(
+        next_text(&mut screen, WAIT).await.unwrap(),
+        format!(r#"{{"type":1,"orderId":{id},"content":"订单号：{number}"}}"#)
+    );
     let via_c = c.customer("cluster-b").await; // the same customer, logged in on C
-    assert_eq!(via_c.get(&format!("/user/order/reminder/{id}")).await["code"], 1);
-    assert_eq!(next_text(&mut screen, WAIT).await.unwrap(), format!(r#"{{"type":2,"orderId":{id},"content":"订单号：{number}"}}"#));
-    assert!(next_text(&mut screen, QUIET).await.is_none(), "each alert once");
+    assert_eq!(
+        via_c.get(&format!("/user/order/reminder/{id}")).await["code"],
+        1
+    );
+    assert_eq!(
+        next_text(&mut screen, WAIT).await.unwrap(),
+        format!(r#"{{"type":2,"orderId":{id},"content":"订单号：{number}"}}"#)
+    );
+    assert!(
+        next_text(&mut screen, QUIET).await.is_none(),
+        "each alert once"
+    );
     // They came through the broker (not the log audit, which runs every 5 s).
-    let metrics = reqwest::get(format!("{}/metrics", a.base)).await.unwrap().text().await.unwrap();
+    let metrics = reqwest::get(format!("{}/metrics", a.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let received: f64 = metrics
         .lines()
         .find(|l| l.starts_with("sky_broker_received_total"))
         .and_then(|l| l.split_whitespace().last())
         .and_then(|v| v.parse().ok())
         .unwrap_or(0.0);
-    assert!(received >= 2.0, "A received the alerts from the broker: {received}");
+    assert!(
+        received >= 2.0,
+        "A received the alerts from the broker: {received}"
+    );
     for _ in 0..2 {
         let e = common::next_json(&mut rich, WAIT).await.unwrap();
         assert_eq!(e["seq"], last_seq + 1, "{e}");
@@ -194,7 +277,10 @@ async fn alerts_cross_instances(kind: Kind) {
     }
 
     // Reminder limits hold across instances: B refuses what C just accepted.
-    assert_eq!(via_b.get(&format!("/user/order/reminder/{id}")).await["code"], 0);
+    assert_eq!(
+        via_b.get(&format!("/user/order/reminder/{id}")).await["code"],
+        0
+    );
 
     // The broker goes away; alerts are raised on B and C meanwhile.
     broker.down();
@@ -209,26 +295,45 @@ async fn alerts_cross_instances(kind: Kind) {
     broker.up();
     // They arrive soon after it returns, once and in order.
     for want in &raised {
-        let frame = next_text(&mut screen, Duration::from_secs(15)).await.expect("alert raised during the outage arrives");
-        assert!(frame.contains(&format!(r#""orderId":{want}"#)), "expected order {want}, got {frame}");
+        let frame = next_text(&mut screen, Duration::from_secs(15))
+            .await
+            .expect("alert raised during the outage arrives");
+        assert!(
+            frame.contains(&format!(r#""orderId":{want}"#)),
+            "expected order {want}, got {frame}"
+        );
     }
     for want in &raised {
         let e = common::next_json(&mut rich, WAIT).await.unwrap();
-        assert_eq!((e["seq"].as_i64(), e["orderId"].as_i64()), (Some(last_seq + 1), Some(*want)), "{e}");
+        assert_eq!(
+            (e["seq"].as_i64(), e["orderId"].as_i64()),
+            (Some(last_seq + 1), Some(*want)),
+            "{e}"
+        );
         last_seq += 1;
     }
-    assert!(next_text(&mut screen, QUIET).await.is_none(), "nothing twice after the outage");
+    assert!(
+        next_text(&mut screen, QUIET).await.is_none(),
+        "nothing twice after the outage"
+    );
 
     // And the broker works again for live alerts.
     let (id_after, _) = via_b.paid_order(1).await;
-    assert!(next_text(&mut screen, WAIT).await.unwrap().contains(&format!(r#""orderId":{id_after}"#)));
+    assert!(
+        next_text(&mut screen, WAIT)
+            .await
+            .unwrap()
+            .contains(&format!(r#""orderId":{id_after}"#))
+    );
     // An acknowledgement on A reaches a screen on C.
     let m_c = c.merchant("admin", "admin-pass-123").await;
     let (mut rich_c, _) = m_c.rich_ws(None).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let alert = common::next_json(&mut rich, WAIT).await.unwrap();
     assert_eq!(alert["orderId"], id_after);
-    let ack = merchant.post(&format!("/admin/alerts/{}/ack", alert["id"]), json!({})).await;
+    let ack = merchant
+        .post(&format!("/admin/alerts/{}/ack", alert["id"]), json!({}))
+        .await;
     assert_eq!(ack["code"], 1);
     let handled = common::next_json(&mut rich_c, WAIT).await.unwrap();
     assert_eq!(handled["event"], "handled", "{handled}");
@@ -239,9 +344,16 @@ async fn alerts_cross_instances(kind: Kind) {
 /// once, by one instance.
 async fn timeout_runs_once(kind: Kind) {
     let dir = tempfile::tempdir().unwrap();
-    let Some(broker) = OwnBroker::start(kind, dir.path()) else { return };
-    let extra = [("SKY_PAYMENT_TIMEOUT_MINS", "0"), ("SKY_PAYMENT_TIMEOUT_EVERY_SECS", "1")];
-    let Some(nodes) = cluster(dir.path(), &broker.url(), &extra).await else { return };
+    let Some(broker) = OwnBroker::start(kind, dir.path()) else {
+        return;
+    };
+    let extra = [
+        ("SKY_PAYMENT_TIMEOUT_MINS", "0"),
+        ("SKY_PAYMENT_TIMEOUT_EVERY_SECS", "1"),
+    ];
+    let Some(nodes) = cluster(dir.path(), &broker.url(), &extra).await else {
+        return;
+    };
     let customer = nodes[1].1.customer("too-slow").await;
     let mut ids = Vec::new();
     for _ in 0..3 {
@@ -250,7 +362,8 @@ async fn timeout_runs_once(kind: Kind) {
     let all_cancelled = eventually(Duration::from_secs(15), || async {
         let mut done = true;
         for id in &ids {
-            done &= customer.get(&format!("/user/order/orderDetail/{id}")).await["data"]["status"] == 6;
+            done &=
+                customer.get(&format!("/user/order/orderDetail/{id}")).await["data"]["status"] == 6;
         }
         done
     })
@@ -263,12 +376,27 @@ async fn timeout_runs_once(kind: Kind) {
             p.log()
                 .lines()
                 .filter(|l| l.contains("unpaid orders timed out"))
-                .filter_map(|l| l.split("cancelled=").nth(1).and_then(|v| v.split_whitespace().next()).and_then(|v| v.parse::<usize>().ok()))
+                .filter_map(|l| {
+                    l.split("cancelled=")
+                        .nth(1)
+                        .and_then(|v| v.split_whitespace().next())
+                        .and_then(|v| v.parse::<usize>().ok())
+                })
                 .sum::<usize>()
         })
         .sum();
-    assert_eq!(cancelled, ids.len(), "each order cancelled exactly once across the cluster");
-    let leaders = nodes.iter().filter(|(p, _)| p.log().contains("this instance now runs the scheduled jobs")).count();
+    assert_eq!(
+        cancelled,
+        ids.len(),
+        "each order cancelled exactly once across the cluster"
+    );
+    let leaders = nodes
+        .iter()
+        .filter(|(p, _)| {
+            p.log()
+                .contains("this instance now runs the scheduled jobs")
+        })
+        .count();
     assert_eq!(leaders, 1, "one leader");
 }
 

@@ -33,7 +33,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
             Err(e) => return Err(ApiError::BadRequest(json_reason(&e))),
         };
         if has_nul(&bytes) {
-            return Err(ApiError::BadRequest("NUL character in the JSON body".into()));
+            return Err(ApiError::BadRequest(
+                "NUL character in the JSON body".into(),
+            ));
         }
         Ok(Body(v))
     }
@@ -84,7 +86,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for QueryParams<T>
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         // `%00` is the only way a NUL reaches a query value, and PostgreSQL rejects NULs.
         if parts.uri.query().is_some_and(|q| q.contains("%00")) {
-            return Err(ApiError::BadRequest("NUL character in the query string".into()));
+            return Err(ApiError::BadRequest(
+                "NUL character in the query string".into(),
+            ));
         }
         axum::extract::Query::<T>::from_request_parts(parts, state)
             .await

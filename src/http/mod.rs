@@ -28,7 +28,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::web::router())
         .fallback(|| async { StatusCode::NOT_FOUND.into_response() })
         .layer(RequestBodyLimitLayer::new(64 * 1024))
-
+        .layer(axum::middleware::map_response(too_large_as_envelope))
         .layer(CatchPanicLayer::new())
         .layer(TraceLayer::new_for_http())
         .with_state(state)

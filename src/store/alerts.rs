@@ -113,7 +113,10 @@ pub async fn max_seqs(pool: &AnyPool, shop_ids: &[i64]) -> Result<Vec<(i64, i64)
     if shop_ids.is_empty() {
         return Ok(Vec::new());
     }
-    let sql = format!("SELECT id, alert_seq FROM shop WHERE id IN ({})", id_list(shop_ids));
+    let sql = format!(
+        "SELECT id, alert_seq FROM shop WHERE id IN ({})",
+        id_list(shop_ids)
+    );
     Ok(sqlx::query_as(AssertSqlSafe(sql)).fetch_all(pool).await?)
 }
 

@@ -39,8 +39,10 @@ impl Leader {
             if let Ok(conn) = store.pool().acquire().await {
                 // Detached: a session lock must never go back to the pool with its connection.
                 let mut conn = conn.detach();
-                let got: Result<bool, _> =
-                    sqlx::query_scalar("SELECT pg_try_advisory_lock($1)").bind(LOCK_KEY).fetch_one(&mut conn).await;
+                let got: Result<bool, _> = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+                    .bind(LOCK_KEY)
+                    .fetch_one(&mut conn)
+                    .await;
                 if matches!(got, Ok(true)) {
                     tracing::info!("this instance now runs the scheduled jobs");
                     self.flag.store(true, Ordering::Relaxed);

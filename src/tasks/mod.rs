@@ -32,7 +32,11 @@ pub struct Jobs {
 
 /// Runs every job until `stop`.
 pub async fn run(jobs: Jobs, stop: CancellationToken) {
-    tokio::join!(payment_timeouts(&jobs, &stop), delivery_completion(&jobs, &stop), realerts(&jobs, &stop));
+    tokio::join!(
+        payment_timeouts(&jobs, &stop),
+        delivery_completion(&jobs, &stop),
+        realerts(&jobs, &stop)
+    );
 }
 
 /// Waits for the next tick; false when stopping.
@@ -73,7 +77,11 @@ async fn delivery_completion(j: &Jobs, stop: &CancellationToken) {
         if !j.leader.is_leader() {
             continue;
         }
-        match j.orders.complete_delivering(j.settings.delivery_complete_after).await {
+        match j
+            .orders
+            .complete_delivering(j.settings.delivery_complete_after)
+            .await
+        {
             Ok(n) => tracing::info!(completed = n, "delivery-completion task ran"),
             Err(e) => tracing::warn!(error = %e, "delivery-completion task failed"),
         }
@@ -83,7 +91,8 @@ async fn delivery_completion(j: &Jobs, stop: &CancellationToken) {
 async fn realerts(j: &Jobs, stop: &CancellationToken) {
     let Some(r) = j.settings.realert else { return };
     // Check often enough that a re-alert is at most a quarter interval late.
-    let every = (r.delay.min(r.interval) / 4).clamp(Duration::from_millis(500), Duration::from_secs(15));
+    let every =
+        (r.delay.min(r.interval) / 4).clamp(Duration::from_millis(500), Duration::from_secs(15));
     let mut t = interval(every);
     while tick(&mut t, stop).await {
         if !j.leader.is_leader() {

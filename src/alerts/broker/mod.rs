@@ -54,7 +54,12 @@ pub enum Broker {
 impl Broker {
     /// Starts the broker's tasks: publishing, and subscribing for the shops the hub watches
     /// (feeding the hub's ingest queue).
-    pub fn start(url: &BrokerUrl, hub: &Hub, ingest: mpsc::Sender<Ingest>, stop: CancellationToken) -> Broker {
+    pub fn start(
+        url: &BrokerUrl,
+        hub: &Hub,
+        ingest: mpsc::Sender<Ingest>,
+        stop: CancellationToken,
+    ) -> Broker {
         let origin: u64 = rand::random();
         let (tx, rx) = mpsc::channel(OUTGOING);
         let (watch_tx, watch_rx) = mpsc::unbounded_channel();
@@ -63,20 +68,43 @@ impl Broker {
             BrokerUrl::Redis(u) => {
                 hub.set_watcher(watch_tx);
                 tokio::spawn(redis::publisher(u.clone(), rx, stop.clone()));
-                tokio::spawn(redis::subscriber(u.clone(), hub.clone(), watch_rx, ingest, origin, stop));
+                tokio::spawn(redis::subscriber(
+                    u.clone(),
+                    hub.clone(),
+                    watch_rx,
+                    ingest,
+                    origin,
+                    stop,
+                ));
             }
             BrokerUrl::Nats(u) => {
                 hub.set_watcher(watch_tx);
-                tokio::spawn(nats::run(u.clone(), hub.clone(), rx, watch_rx, ingest, origin, stop));
+                tokio::spawn(nats::run(
+                    u.clone(),
+                    hub.clone(),
+                    rx,
+                    watch_rx,
+                    ingest,
+                    origin,
+                    stop,
+                ));
             }
         }
-        Broker::Remote { outgoing: tx, origin }
+        Broker::Remote {
+            outgoing: tx,
+            origin,
+        }
     }
 
     /// Publishes an event to the other instances; never waits.
     pub fn publish(&self, event: &Event) {
-        let Broker::Remote { outgoing, origin } = self else { return };
-        let msg = BrokerMsg { origin: *origin, event: event.clone() };
+        let Broker::Remote { outgoing, origin } = self else {
+            return;
+        };
+        let msg = BrokerMsg {
+            origin: *origin,
+            event: event.clone(),
+        };
         let payload = serde_json::to_vec(&msg).expect("events serialize");
         if outgoing.try_send((event.shop_id(), payload)).is_err() {
             metrics::counter!("sky_broker_dropped_total").increment(1);

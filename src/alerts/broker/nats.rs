@@ -27,7 +27,9 @@ pub async fn run(
     let options = async_nats::ConnectOptions::new()
         .retry_on_initial_connect()
         .connection_timeout(std::time::Duration::from_secs(2))
-        .reconnect_delay_callback(|attempt| std::time::Duration::from_millis((200u64 << attempt.min(5)).min(5000)))
+        .reconnect_delay_callback(|attempt| {
+            std::time::Duration::from_millis((200u64 << attempt.min(5)).min(5000))
+        })
         .event_callback(move |event| {
             let events = events.clone();
             async move {
@@ -38,7 +40,9 @@ pub async fn run(
                         let _ = events.send(Ingest::ResyncAll).await;
                     }
                     async_nats::Event::Disconnected => {
-                        tracing::warn!("nats disconnected; alerts reach only local sockets until it returns");
+                        tracing::warn!(
+                            "nats disconnected; alerts reach only local sockets until it returns"
+                        );
                     }
                     other => tracing::debug!(event = %other, "nats event"),
                 }
@@ -91,7 +95,12 @@ pub async fn run(
 
 /// One shop's subscription, forwarding to the hub until aborted (dropping the subscriber
 /// unsubscribes).
-async fn subscribe(client: &async_nats::Client, shop: i64, ingest: mpsc::Sender<Ingest>, origin: u64) -> JoinHandle<()> {
+async fn subscribe(
+    client: &async_nats::Client,
+    shop: i64,
+    ingest: mpsc::Sender<Ingest>,
+    origin: u64,
+) -> JoinHandle<()> {
     let sub = client.subscribe(subject(shop)).await;
     tokio::spawn(async move {
         let mut sub = match sub {

@@ -13,7 +13,11 @@ use super::{accept, backoff, subject};
 use crate::alerts::hub::{Hub, Ingest, Watch};
 
 /// Publishes queued messages; during an outage they fail fast and are dropped.
-pub async fn publisher(url: String, mut rx: mpsc::Receiver<(i64, Vec<u8>)>, stop: CancellationToken) {
+pub async fn publisher(
+    url: String,
+    mut rx: mpsc::Receiver<(i64, Vec<u8>)>,
+    stop: CancellationToken,
+) {
     let mut conn: Option<ConnectionManager> = None;
     let mut attempt = 0;
     loop {
@@ -32,7 +36,11 @@ pub async fn publisher(url: String, mut rx: mpsc::Receiver<(i64, Vec<u8>)>, stop
             attempt = 0;
         }
         let c = conn.as_mut().expect("connected above");
-        let sent: redis::RedisResult<i64> = redis::cmd("PUBLISH").arg(subject(shop)).arg(payload).query_async(c).await;
+        let sent: redis::RedisResult<i64> = redis::cmd("PUBLISH")
+            .arg(subject(shop))
+            .arg(payload)
+            .query_async(c)
+            .await;
         match sent {
             Ok(_) => metrics::counter!("sky_broker_published_total").increment(1),
             Err(e) => {
@@ -87,7 +95,10 @@ pub async fn subscriber(
             continue;
         }
         if attempt > 0 || !shops.is_empty() {
-            tracing::info!(shops = shops.len(), "redis subscription (re)established; reading missed alerts from the log");
+            tracing::info!(
+                shops = shops.len(),
+                "redis subscription (re)established; reading missed alerts from the log"
+            );
             metrics::counter!("sky_broker_reconnects_total").increment(1);
         }
         // Whatever was published while we were not subscribed is in the log.
