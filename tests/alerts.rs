@@ -751,3 +751,21 @@ fn free_port() -> u16 {
         .unwrap()
         .port()
 }
+
+/// A client whose last sequence is beyond the log (its database was reset) still hears live
+/// alerts instead of skipping everything up to that number.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_last_seq_from_another_history_does_not_mute_the_socket() {
+    let app = common::spawn(Backend::Sqlite).await;
+    let admin = app.admin().await;
+    let (mut ws, welcome) = admin.rich_ws(Some(1_000)).await;
+    assert_eq!(welcome["seq"], 0);
+    let c = app.customer("reset").await;
+    let (id, _) = c.paid_order(app.first_dish(1).await).await;
+    let a = next_json(&mut ws, WAIT).await.expect("live alert");
+    assert_eq!(
+        (a["seq"].as_i64(), a["orderId"].as_i64()),
+        (Some(1), Some(id))
+    );
+    app.shutdown().await;
+}

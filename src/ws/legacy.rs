@@ -63,13 +63,12 @@ async fn serve(app: AppState, shop_id: i64, socket: WebSocket) {
         metrics::counter!("sky_replays_total", "kind" => "legacy").increment(1);
         metrics::counter!("sky_replayed_alerts_total", "kind" => "legacy")
             .increment(backlog.len() as u64);
-        app.tracker
-            .replayed(&backlog.iter().map(|a| a.id).collect::<Vec<_>>());
     }
     let frames = backlog.iter().map(|a| legacy_frame(a).into()).collect();
     let s = Session {
         kind: ConnKind::Legacy,
         skip_upto: reg.live_after,
+        replayed_ids: backlog.iter().map(|a| a.id).collect(),
         reg,
         tracker: app.tracker.clone(),
         ping_every: app.settings.ping_every,

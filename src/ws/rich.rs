@@ -87,6 +87,9 @@ async fn serve(app: AppState, cookie_merchant: Option<Merchant>, mut socket: Web
     let Ok(db_seq) = app.alerts.max_seq(m.shop_id).await else {
         return;
     };
+    // A last sequence beyond the log's (a client of a database since reset) is ignored, or
+    // it would mute every live alert up to it.
+    let last_seq = last_seq.filter(|l| *l <= db_seq);
     let reg = app
         .hub
         .register(m.shop_id, ConnKind::Rich, app.settings.socket_queue, db_seq);
@@ -107,6 +110,7 @@ async fn serve(app: AppState, cookie_merchant: Option<Merchant>, mut socket: Web
     let s = Session {
         kind: ConnKind::Rich,
         skip_upto: reg.live_after.max(last_seq.unwrap_or(0)),
+        replayed_ids: Vec::new(),
         reg,
         tracker: app.tracker.clone(),
         ping_every: app.settings.ping_every,

@@ -41,6 +41,8 @@ pub struct Session {
     pub shutdown: CancellationToken,
     /// Deliveries with a sequence at or below this are skipped (the client has them).
     pub skip_upto: i64,
+    /// Alerts in the replay, recorded as received once the replay is flushed.
+    pub replayed_ids: Vec<i64>,
 }
 
 /// What a text message from the client asks for.
@@ -75,6 +77,7 @@ pub async fn run<S, E, F, Fut>(
     if socket.flush().await.is_err() {
         return;
     }
+    s.tracker.replayed(&std::mem::take(&mut s.replayed_ids));
     let mut ping = tokio::time::interval(s.ping_every);
     ping.reset();
     let mut last_heard = Instant::now();

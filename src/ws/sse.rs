@@ -35,6 +35,9 @@ pub async fn stream(State(app): State<AppState>, req: Request) -> Response {
     let Ok(db_seq) = app.alerts.max_seq(m.shop_id).await else {
         return internal();
     };
+    // A last sequence beyond the log's (a client of a database since reset) is ignored, or
+    // it would mute every live alert up to it.
+    let last_seq = last_seq.filter(|l| *l <= db_seq);
     let reg = app
         .hub
         .register(m.shop_id, ConnKind::Sse, app.settings.socket_queue, db_seq);
