@@ -64,17 +64,14 @@ pub async fn employee_by_username(
     .await?)
 }
 
-/// True when the account exists, is enabled and belongs to the shop (tokens are re-checked
-/// so a disabled account's sockets and requests stop working).
-pub async fn employee_active(pool: &AnyPool, id: i64, shop_id: i64) -> Result<bool, StoreError> {
-    let n: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM employee WHERE id = $1 AND shop_id = $2 AND status = 1",
+/// A merchant account by id.
+pub async fn employee_by_id(pool: &AnyPool, id: i64) -> Result<Option<EmployeeRow>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT id, shop_id, username, name, password_hash, status FROM employee WHERE id = $1",
     )
     .bind(id)
-    .bind(shop_id)
-    .fetch_one(pool)
-    .await?;
-    Ok(n == 1)
+    .fetch_optional(pool)
+    .await?)
 }
 
 /// A shop's status (1 open, 0 closed), `None` when there is no such shop.

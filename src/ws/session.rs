@@ -108,7 +108,13 @@ pub async fn run<S, E, F, Fut>(
             msg = socket.next() => {
                 last_heard = Instant::now();
                 match msg {
-                    None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return,
+                    None | Some(Err(_)) => return,
+                    Some(Ok(Message::Close(_))) => {
+                        // tungstenite queued the close reply; flush it so the client sees a
+                        // clean close (1000) instead of 1006.
+                        let _ = tokio::time::timeout(Duration::from_secs(1), socket.close()).await;
+                        return;
+                    }
                     Some(Ok(Message::Text(t))) => match on_text(t).await {
                         Reply::Nothing => {}
                         Reply::Frame(f) => {

@@ -101,12 +101,21 @@ async fn logout(jar: CookieJar) -> (CookieJar, Json<Envelope<()>>) {
 struct Me {
     id: i64,
     shop_id: i64,
+    user_name: String,
+    name: String,
 }
 
-/// Who the session belongs to (the dashboard's check after a reload).
-async fn me(m: Merchant) -> Json<Envelope<Me>> {
-    ok(Me {
-        id: m.employee_id,
-        shop_id: m.shop_id,
-    })
+/// Who the session belongs to (the dashboard's check after a reload). A deleted or disabled
+/// account's session is over: 401.
+async fn me(State(app): State<AppState>, m: Merchant) -> ApiResult<Json<Envelope<Me>>> {
+    let emp = shops::employee_by_id(app.store.pool(), m.employee_id)
+        .await?
+        .filter(|e| e.status == 1 && e.shop_id == m.shop_id)
+        .ok_or(ApiError::Unauthorized)?;
+    Ok(ok(Me {
+        id: emp.id,
+        shop_id: emp.shop_id,
+        user_name: emp.username,
+        name: emp.name,
+    }))
 }
