@@ -4,26 +4,13 @@
 // chime rings instead. Also saves docs/screenshots/dashboard-alert.png.
 
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import {
-  acceptWaitingOrders, Customer, launchBrowser, loginPage, newContext, screenshotPath, startServer, waitConn,
-} from './helpers.mjs';
+import { test } from 'node:test';
+import { Customer, acceptWaitingOrders, loginPage, newContext, screenshotPath, serverAndBrowser, waitConn } from './helpers.mjs';
 
 const NEW_ORDER_SPEECH = '您有新的外卖订单，请及时接单';
 const REMINDER_SPEECH = '顾客催单了，请尽快处理';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.dispose();
-});
+const fx = serverAndBrowser();
 
 const notice = (page, number, type) =>
   page.locator(`#notices .notice.type-${type}[data-order-number="${number}"]`);
@@ -42,9 +29,9 @@ async function until(fn, what, timeout = 5000) {
 }
 
 test('paid order → 待接单 notice + speech; reminder → 催单; details; accept closes them', async () => {
-  const ctx = await newContext(browser);
+  const ctx = await newContext(fx.browser);
   try {
-    const page = await loginPage(ctx, server.base);
+    const page = await loginPage(ctx, fx.server.base);
     await waitConn(page, 'live');
 
     // Sound is locked until the user clicks the control, as in a real browser.
@@ -54,7 +41,7 @@ test('paid order → 待接单 notice + speech; reminder → 催单; details; ac
     await enable.waitFor({ state: 'hidden' });
     assert.equal(await page.evaluate(() => window.skyDashboard.sound.ready), true, 'AudioContext running after the click');
 
-    const customer = new Customer(server.base);
+    const customer = new Customer(fx.server.base);
     const order = await customer.paidOrder('少辣');
 
     const n1 = notice(page, order.number, 1);
@@ -108,20 +95,20 @@ test('paid order → 待接单 notice + speech; reminder → 催单; details; ac
 });
 
 test('screenshot: dashboard with a 待接单 notice and the board', async () => {
-  const ctx = await newContext(browser, { viewport: { width: 1366, height: 768 } });
+  const ctx = await newContext(fx.browser, { viewport: { width: 1366, height: 768 } });
   try {
-    const page = await loginPage(ctx, server.base);
+    const page = await loginPage(ctx, fx.server.base);
     await waitConn(page, 'live');
     await page.click('#enable-sound');
     // A lunch-rush board: orders in every column, two waiting (one urged), their notices open.
-    const c = new Customer(server.base);
+    const c = new Customer(fx.server.base);
     const delivering = await c.paidOrder('请放门口，谢谢');
     const accepted = await c.paidOrder('不要香菜');
     const accepted2 = await c.paidOrder('');
     for (const o of [delivering, accepted, accepted2]) {
-      await ctx.request.put(`${server.base}/admin/order/confirm`, { data: { id: o.id } });
+      await ctx.request.put(`${fx.server.base}/admin/order/confirm`, { data: { id: o.id } });
     }
-    await ctx.request.put(`${server.base}/admin/order/delivery/${delivering.id}`);
+    await ctx.request.put(`${fx.server.base}/admin/order/delivery/${delivering.id}`);
     const urged = await c.paidOrder('');
     await c.remind(urged.id);
     const fresh = await c.paidOrder('少辣，多放葱');
@@ -136,7 +123,7 @@ test('screenshot: dashboard with a 待接单 notice and the board', async () => 
 
     // Leave the shop clean for the next tests: accept both waiting orders.
     for (const o of [urged, fresh]) {
-      await ctx.request.put(`${server.base}/admin/order/confirm`, { data: { id: o.id } });
+      await ctx.request.put(`${fx.server.base}/admin/order/confirm`, { data: { id: o.id } });
     }
     await notice(page, fresh.number, 1).waitFor({ state: 'detached', timeout: 10000 });
   } finally {
@@ -145,11 +132,11 @@ test('screenshot: dashboard with a 待接单 notice and the board', async () => 
 });
 
 test('a business error (code 0) shows the server msg; reject asks for a reason', async () => {
-  const ctx = await newContext(browser);
+  const ctx = await newContext(fx.browser);
   try {
-    const page = await loginPage(ctx, server.base);
+    const page = await loginPage(ctx, fx.server.base);
     await waitConn(page, 'live');
-    const order = await new Customer(server.base).paidOrder('');
+    const order = await new Customer(fx.server.base).paidOrder('');
     const card = page.locator(`#col-2 .card[data-number="${order.number}"]`);
     await card.waitFor({ timeout: 10000 });
 
@@ -157,14 +144,14 @@ test('a business error (code 0) shows the server msg; reject asks for a reason',
     // accepts the order. Clicking 接单 on the stale card gets the server's business error
     // (HTTP 200, code 0, 订单状态错误), which must be shown as is.
     await page.route('**/admin/order/conditionSearch*', (route) => route.abort());
-    const r = await ctx.request.put(`${server.base}/admin/order/confirm`, { data: { id: order.id } });
+    const r = await ctx.request.put(`${fx.server.base}/admin/order/confirm`, { data: { id: order.id } });
     assert.equal((await r.json()).code, 1);
     await card.locator('.act-confirm').click();
     await page.locator('.toast.error', { hasText: '订单状态错误' }).waitFor();
     await page.unroute('**/admin/order/conditionSearch*');
 
     // Reject another order with a preset reason through the reason dialog.
-    const other = await new Customer(server.base).paidOrder('');
+    const other = await new Customer(fx.server.base).paidOrder('');
     const otherCard = page.locator(`#col-2 .card[data-number="${other.number}"]`);
     await otherCard.waitFor({ timeout: 10000 });
     // The alert refreshed the board again: the accepted order has moved on.
@@ -174,7 +161,7 @@ test('a business error (code 0) shows the server msg; reject asks for a reason',
     await page.locator('#reason-presets .btn', { hasText: '菜品已售完' }).click();
     await page.click('#reason-ok');
     await otherCard.waitFor({ state: 'detached' });
-    const d = await (await ctx.request.get(`${server.base}/admin/order/details/${other.id}`)).json();
+    const d = await (await ctx.request.get(`${fx.server.base}/admin/order/details/${other.id}`)).json();
     assert.equal(d.data.status, 6);
     assert.equal(d.data.rejectionReason, '菜品已售完');
   } finally {
@@ -183,12 +170,12 @@ test('a business error (code 0) shows the server msg; reject asks for a reason',
 });
 
 test('open notices survive a reload (restored silently, still sticky)', async () => {
-  const ctx = await newContext(browser);
+  const ctx = await newContext(fx.browser);
   try {
-    const page = await loginPage(ctx, server.base);
-    await acceptWaitingOrders(ctx.request, server.base);
+    const page = await loginPage(ctx, fx.server.base);
+    await acceptWaitingOrders(ctx.request, fx.server.base);
     await waitConn(page, 'live');
-    const order = await new Customer(server.base).paidOrder('');
+    const order = await new Customer(fx.server.base).paidOrder('');
     await notice(page, order.number, 1).waitFor({ timeout: 10000 });
 
     await page.reload();
@@ -198,7 +185,7 @@ test('open notices survive a reload (restored silently, still sticky)', async ()
     // Not new: no second ring, no "while offline" summary.
     assert.deepEqual(await spoken(page), []);
     assert.equal(await page.locator('#notices .notice.summary').count(), 0);
-    await acceptWaitingOrders(ctx.request, server.base);
+    await acceptWaitingOrders(ctx.request, fx.server.base);
     await notice(page, order.number, 1).waitFor({ state: 'detached', timeout: 10000 });
   } finally {
     await ctx.close();
@@ -206,16 +193,16 @@ test('open notices survive a reload (restored silently, still sticky)', async ()
 });
 
 test('mute silences speech and is remembered', async () => {
-  const ctx = await newContext(browser);
+  const ctx = await newContext(fx.browser);
   try {
-    const page = await loginPage(ctx, server.base);
+    const page = await loginPage(ctx, fx.server.base);
     await waitConn(page, 'live');
     await page.click('#enable-sound');
     await page.check('#mute');
     await page.reload();
     await waitConn(page, 'live');
     assert.equal(await page.isChecked('#mute'), true, 'mute persisted');
-    const order = await new Customer(server.base).paidOrder('');
+    const order = await new Customer(fx.server.base).paidOrder('');
     await notice(page, order.number, 1).waitFor({ timeout: 10000 });
     await page.waitForTimeout(300);
     assert.deepEqual((await spoken(page)).filter((s) => s.text === NEW_ORDER_SPEECH), []);
@@ -226,7 +213,7 @@ test('mute silences speech and is remembered', async () => {
 });
 
 test('without speechSynthesis a WebAudio chime rings', async () => {
-  const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const ctx = await fx.browser.newContext({ viewport: { width: 1280, height: 800 } });
   // No speech at all, and count oscillators started.
   await ctx.addInitScript(() => {
     Object.defineProperty(window, 'speechSynthesis', { value: undefined, configurable: true });
@@ -235,12 +222,12 @@ test('without speechSynthesis a WebAudio chime rings', async () => {
     AudioContext.prototype.createOscillator = function () { window.__oscillators++; return create.call(this); };
   });
   try {
-    const page = await loginPage(ctx, server.base);
+    const page = await loginPage(ctx, fx.server.base);
     await waitConn(page, 'live');
     await page.click('#enable-sound');
     await page.locator('#enable-sound').waitFor({ state: 'hidden' });
     const before = await page.evaluate(() => window.__oscillators);
-    const order = await new Customer(server.base).paidOrder('');
+    const order = await new Customer(fx.server.base).paidOrder('');
     await notice(page, order.number, 1).waitFor({ timeout: 10000 });
     await until(async () => (await page.evaluate(() => window.__oscillators)) > before, 'a chime');
   } finally {
@@ -249,7 +236,7 @@ test('without speechSynthesis a WebAudio chime rings', async () => {
 });
 
 test('hidden tab: desktop notification (permission asked by the enable-sound click) and a flashing title', async () => {
-  const ctx = await newContext(browser);
+  const ctx = await newContext(fx.browser);
   // A hideable document and a recording Notification (permission "default" until asked).
   await ctx.addInitScript(() => {
     window.__hidden = false;
@@ -266,15 +253,15 @@ test('hidden tab: desktop notification (permission asked by the enable-sound cli
     window.Notification = FakeNotification;
   });
   try {
-    const page = await loginPage(ctx, server.base);
-    await acceptWaitingOrders(ctx.request, server.base);   // no notices left by earlier tests
+    const page = await loginPage(ctx, fx.server.base);
+    await acceptWaitingOrders(ctx.request, fx.server.base);   // no notices left by earlier tests
     await waitConn(page, 'live');
     await page.locator('#notices .notice').first().waitFor({ state: 'detached' });
     await page.click('#enable-sound');
     assert.equal(await page.evaluate(() => window.__permissionAsked), 1);
 
     await page.evaluate(() => { window.__hidden = true; document.dispatchEvent(new Event('visibilitychange')); });
-    const order = await new Customer(server.base).paidOrder('');
+    const order = await new Customer(fx.server.base).paidOrder('');
     await notice(page, order.number, 1).waitFor({ timeout: 10000 });
     const shown = await until(() => page.evaluate(() => window.__notifications.map((n) => ({ title: n.title, body: n.body }))[0]), 'a desktop notification');
     assert.deepEqual(shown, { title: '待接单', body: `您有1个订单待处理, 订单号：${order.number}, 请及时接单` });
@@ -286,7 +273,7 @@ test('hidden tab: desktop notification (permission asked by the enable-sound cli
     assert.ok(titles.size >= 2, 'the title flashes');
 
     // Handled elsewhere → the desktop notification closes too.
-    await ctx.request.put(`${server.base}/admin/order/confirm`, { data: { id: order.id } });
+    await ctx.request.put(`${fx.server.base}/admin/order/confirm`, { data: { id: order.id } });
     await notice(page, order.number, 1).waitFor({ state: 'detached', timeout: 10000 });
     await until(() => page.evaluate(() => window.__notifications[0].closed), 'the desktop notification to close');
     await page.evaluate(() => { window.__hidden = false; document.dispatchEvent(new Event('visibilitychange')); });

@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { after, before } from 'node:test';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const SCREENSHOTS = path.join(ROOT, 'docs/screenshots');
@@ -112,6 +113,24 @@ export async function startServer(extraEnv = {}) {
 }
 
 /** Debian's chromium, never a downloaded browser. Fails with instructions when missing. */
+/**
+ * The fixture every test file uses: one server (with `extraEnv`) and one browser for the
+ * file, started before its tests and disposed after. Read `fx.server` / `fx.browser` inside
+ * tests (they are set by the `before` hook).
+ */
+export function serverAndBrowser(extraEnv = {}) {
+  const fx = { server: undefined, browser: undefined };
+  before(async () => {
+    fx.server = await startServer(extraEnv);
+    fx.browser = await launchBrowser();
+  });
+  after(async () => {
+    await fx.browser?.close();
+    await fx.server?.dispose();
+  });
+  return fx;
+}
+
 export async function launchBrowser() {
   const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
   if (!existsSync(executablePath)) {

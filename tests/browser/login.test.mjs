@@ -2,26 +2,15 @@
 // /admin/employee/me), a wrong password's message, and logout.
 
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { ADMIN, launchBrowser, loginPage, newContext, startServer, waitConn } from './helpers.mjs';
+import { test } from 'node:test';
+import { ADMIN, loginPage, newContext, serverAndBrowser, waitConn } from './helpers.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.dispose();
-});
+const fx = serverAndBrowser();
 
 test('log in through the form; a reload keeps the session', async () => {
-  const ctx = await newContext(browser);
+  const ctx = await newContext(fx.browser);
   try {
-    const page = await loginPage(ctx, server.base);
+    const page = await loginPage(ctx, fx.server.base);
     await waitConn(page, 'live');
     assert.match(await page.locator('#shop-label').innerText(), /#1/);
 
@@ -49,10 +38,10 @@ test('log in through the form; a reload keeps the session', async () => {
 });
 
 test('a wrong password shows the server message', async () => {
-  const ctx = await newContext(browser);
+  const ctx = await newContext(fx.browser);
   try {
     const page = await ctx.newPage();
-    await page.goto(server.base + '/');
+    await page.goto(fx.server.base + '/');
     await page.fill('#login-username', ADMIN.username);
     await page.fill('#login-password', 'wrong-password');
     await page.click('#login-submit');

@@ -3,32 +3,21 @@
 // action on one screen refreshes the other's board.
 
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { Customer, launchBrowser, loginPage, newContext, startServer, waitConn } from './helpers.mjs';
+import { test } from 'node:test';
+import { Customer, loginPage, newContext, serverAndBrowser, waitConn } from './helpers.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.dispose();
-});
+const fx = serverAndBrowser();
 
 test('ack on one screen closes the notice on the other', async () => {
-  const ctxA = await newContext(browser);
-  const ctxB = await newContext(browser);
+  const ctxA = await newContext(fx.browser);
+  const ctxB = await newContext(fx.browser);
   try {
-    const a = await loginPage(ctxA, server.base);
-    const b = await loginPage(ctxB, server.base);
+    const a = await loginPage(ctxA, fx.server.base);
+    const b = await loginPage(ctxB, fx.server.base);
     await waitConn(a, 'live');
     await waitConn(b, 'live');
 
-    const customer = new Customer(server.base);
+    const customer = new Customer(fx.server.base);
     const order = await customer.paidOrder('');
     const sel = `#notices .notice.type-1[data-order-number="${order.number}"]`;
     await a.locator(sel).waitFor({ timeout: 10000 });

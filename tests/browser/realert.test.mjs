@@ -3,30 +3,19 @@
 // the order handles all of them.
 
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { Customer, launchBrowser, loginPage, newContext, startServer, waitConn } from './helpers.mjs';
+import { test } from 'node:test';
+import { Customer, loginPage, newContext, serverAndBrowser, waitConn } from './helpers.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  // A fast re-alert schedule: 2 s after the first alert, then every 2 s, at most 2 times.
-  server = await startServer({ SKY_REALERT_DELAY_SECS: '2', SKY_REALERT_INTERVAL_SECS: '2', SKY_REALERT_MAX: '2' });
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.dispose();
-});
+// A fast re-alert schedule: 2 s after the first alert, then every 2 s, at most 2 times.
+const fx = serverAndBrowser({ SKY_REALERT_DELAY_SECS: '2', SKY_REALERT_INTERVAL_SECS: '2', SKY_REALERT_MAX: '2' });
 
 test('a re-alert bumps the same notice and rings again', async () => {
-  const ctx = await newContext(browser);
+  const ctx = await newContext(fx.browser);
   try {
-    const page = await loginPage(ctx, server.base);
+    const page = await loginPage(ctx, fx.server.base);
     await waitConn(page, 'live');
     await page.click('#enable-sound');
-    const order = await new Customer(server.base).paidOrder('');
+    const order = await new Customer(fx.server.base).paidOrder('');
     const sel = `#notices .notice.type-1[data-order-number="${order.number}"]`;
     await page.locator(sel).waitFor({ timeout: 10000 });
 

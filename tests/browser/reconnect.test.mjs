@@ -7,36 +7,25 @@
 // (?maxBackoffMs=…&deadMs=…); the production defaults (20 s, 60 s) are untouched.
 
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { Customer, launchBrowser, loginPage, newContext, startServer, waitConn } from './helpers.mjs';
+import { test } from 'node:test';
+import { Customer, loginPage, newContext, serverAndBrowser, waitConn } from './helpers.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.dispose();
-});
+const fx = serverAndBrowser();
 
 const notice = (page, number, type) =>
   page.locator(`#notices .notice.type-${type}[data-order-number="${number}"]`);
 
 test('server restart: reconnecting indicator, then live with the alerts raised meanwhile', async () => {
-  const ctx = await newContext(browser);
+  const ctx = await newContext(fx.browser);
   try {
-    const page = await loginPage(ctx, server.base, '?maxBackoffMs=2000');
+    const page = await loginPage(ctx, fx.server.base, '?maxBackoffMs=2000');
     await waitConn(page, 'live');
-    const customer = new Customer(server.base);
+    const customer = new Customer(fx.server.base);
     const first = await customer.paidOrder('');
     await notice(page, first.number, 1).waitFor({ timeout: 10000 });
 
     // SIGTERM: the server closes the socket with 1012 and goes away.
-    await server.stop();
+    await fx.server.stop();
     await waitConn(page, 'reconnecting');
     assert.match(await page.locator('#conn-text').innerText(), /reconnecting since \d\d:\d\d:\d\d/);
     assert.equal(await page.locator('#offline-banner').isVisible(), true);
@@ -45,7 +34,7 @@ test('server restart: reconnecting indicator, then live with the alerts raised m
 
     // Same port, same database; raise alerts at once, racing the page's reconnect: whether
     // they arrive live or as a replay after the welcome, each must show up exactly once.
-    await server.start();
+    await fx.server.start();
     const second = await customer.paidOrder('');
     await customer.remind(first.id);
 
@@ -65,23 +54,23 @@ test('server restart: reconnecting indicator, then live with the alerts raised m
 });
 
 test('alerts missed while away are replayed (lastSeq) and summarised once', async () => {
-  const ctx = await newContext(browser);
+  const ctx = await newContext(fx.browser);
   try {
-    let page = await loginPage(ctx, server.base);
+    let page = await loginPage(ctx, fx.server.base);
     await waitConn(page, 'live');
     const lastSeq = await page.evaluate(() => Object.entries(localStorage).find(([k]) => k.startsWith('sky.lastSeq.'))?.[1]);
     assert.ok(lastSeq != null, 'the page keeps its last sequence in localStorage');
     await page.close();
 
     // Three alerts while no screen of this browser is open.
-    const customer = new Customer(server.base);
+    const customer = new Customer(fx.server.base);
     const a = await customer.paidOrder('');
     const b = await customer.paidOrder('');
     await customer.remind(a.id);
 
     // The next connect sends lastSeq: the server replays them between welcome and live.
     page = await ctx.newPage();
-    await page.goto(`${server.base}/`);
+    await page.goto(`${fx.server.base}/`);
     await waitConn(page, 'live');
     await notice(page, a.number, 1).waitFor();
     await notice(page, b.number, 1).waitFor();
@@ -99,7 +88,7 @@ test('alerts missed while away are replayed (lastSeq) and summarised once', asyn
 });
 
 test('after a reconnect: handled-while-away notices close, missed alerts are summarised', async () => {
-  const ctx = await newContext(browser);
+  const ctx = await newContext(fx.browser);
   try {
     // Every alert socket of this context goes through a gate: open = proxied to the server,
     // closed = refused at once (close 1012), as when the server is unreachable. This makes
@@ -111,9 +100,9 @@ test('after a reconnect: handled-while-away notices close, missed alerts are sum
       current = ws;
       ws.connectToServer();
     });
-    const page = await loginPage(ctx, server.base, '?maxBackoffMs=1000');
+    const page = await loginPage(ctx, fx.server.base, '?maxBackoffMs=1000');
     await waitConn(page, 'live');
-    const customer = new Customer(server.base);
+    const customer = new Customer(fx.server.base);
     const before = await customer.paidOrder('');
     await notice(page, before.number, 1).waitFor({ timeout: 10000 });
     const spokenBefore = await page.evaluate(() => window.__spoken.length);
@@ -124,9 +113,9 @@ test('after a reconnect: handled-while-away notices close, missed alerts are sum
 
     // While we are away: another screen handles the open alert (its `handled` event is not
     // replayed; the welcome's `unhandled` list tells), and two new alerts are raised.
-    const open1 = await (await ctx.request.get(`${server.base}/admin/alerts?unhandled=true`)).json();
+    const open1 = await (await ctx.request.get(`${fx.server.base}/admin/alerts?unhandled=true`)).json();
     const mine = open1.data.find((a) => a.orderNumber === before.number);
-    const acked = await (await ctx.request.post(`${server.base}/admin/alerts/${mine.id}/ack`)).json();
+    const acked = await (await ctx.request.post(`${fx.server.base}/admin/alerts/${mine.id}/ack`)).json();
     assert.deepEqual(acked.data.handledIds, [mine.id]);
     const x = await customer.paidOrder('');
     await customer.remind(x.id);
@@ -150,23 +139,23 @@ test('after a reconnect: handled-while-away notices close, missed alerts are sum
 });
 
 test('a silent link (no ping) is declared dead and replaced', async () => {
-  const ctx = await newContext(browser);
+  const ctx = await newContext(fx.browser);
   try {
     // deadMs must exceed the server's ping period (SKY_PING_SECS=5 in these tests).
-    const page = await loginPage(ctx, server.base, '?deadMs=8000&maxBackoffMs=1000');
+    const page = await loginPage(ctx, fx.server.base, '?deadMs=8000&maxBackoffMs=1000');
     await waitConn(page, 'live');
 
     // SIGSTOP: the TCP connection stays open but nothing arrives any more, the case a browser
     // never reports by itself.
-    server.pause();
+    fx.server.pause();
     try {
       await waitConn(page, 'reconnecting', 15000);
     } finally {
-      server.resume();
+      fx.server.resume();
     }
     await waitConn(page, 'live', 20000);
 
-    const order = await new Customer(server.base).paidOrder('');
+    const order = await new Customer(fx.server.base).paidOrder('');
     await notice(page, order.number, 1).waitFor({ timeout: 10000 });
   } finally {
     await ctx.close();
@@ -174,10 +163,10 @@ test('a silent link (no ping) is declared dead and replaced', async () => {
 });
 
 test('backoff is exponential with full jitter, capped', async () => {
-  const ctx = await newContext(browser);
+  const ctx = await newContext(fx.browser);
   try {
     const page = await ctx.newPage();
-    await page.goto(`${server.base}/websocket.html`);   // any page of the origin: CSP 'self'
+    await page.goto(`${fx.server.base}/websocket.html`);   // any page of the origin: CSP 'self'
     // The dashboard's own client module against a port that refuses at once, with a fixed
     // "random" and a small base so the schedule is quick to observe.
     const delays = await page.evaluate(async () => {

@@ -2,33 +2,22 @@
 // dashboard, "催单" a 催单 notice, and "每 N 秒自动下单" keeps ordering until stopped.
 
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { launchBrowser, loginPage, newContext, startServer, waitConn } from './helpers.mjs';
+import { test } from 'node:test';
+import { loginPage, newContext, serverAndBrowser, waitConn } from './helpers.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.dispose();
-});
+const fx = serverAndBrowser();
 
 test('simulator orders, reminds and auto-orders; the dashboard rings', async () => {
-  const ctx = await newContext(browser);
+  const ctx = await newContext(fx.browser);
   try {
-    const dash = await loginPage(ctx, server.base);
+    const dash = await loginPage(ctx, fx.server.base);
     await waitConn(dash, 'live');
     // The dashboard links to the simulator.
     assert.equal(await dash.locator('#app-view a[href="/static/simulator.html"]').isVisible(), true);
 
     const sim = await ctx.newPage();
     sim.on('pageerror', (e) => console.error('[simulator pageerror]', e.message));
-    await sim.goto(`${server.base}/static/simulator.html`);
+    await sim.goto(`${fx.server.base}/static/simulator.html`);
     await sim.fill('#remark', '模拟：多放辣');
     await sim.click('#order-once');
     await sim.locator('#order-count', { hasText: '1' }).waitFor({ timeout: 10000 });

@@ -3,35 +3,24 @@
 // {"type":1,"orderId":…,"content":"订单号：…"}. Saves docs/screenshots/websocket-test-page.png.
 
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { ADMIN, Customer, launchBrowser, newContext, screenshotPath, startServer } from './helpers.mjs';
+import { test } from 'node:test';
+import { ADMIN, Customer, newContext, screenshotPath, serverAndBrowser } from './helpers.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.dispose();
-});
+const fx = serverAndBrowser();
 
 test('/websocket.html shows the raw frame of a payment', async () => {
-  const ctx = await newContext(browser, { viewport: { width: 1100, height: 640 } });
+  const ctx = await newContext(fx.browser, { viewport: { width: 1100, height: 640 } });
   try {
     // Log in through the API with the context's cookie jar: the socket handshake needs the cookie.
-    const login = await ctx.request.post(`${server.base}/admin/employee/login`, { data: ADMIN });
+    const login = await ctx.request.post(`${fx.server.base}/admin/employee/login`, { data: ADMIN });
     assert.equal((await login.json()).code, 1);
 
     const page = await ctx.newPage();
-    await page.goto(`${server.base}/websocket.html`);
+    await page.goto(`${fx.server.base}/websocket.html`);
     await page.click('#connect');
     await page.locator('#state[data-state="open"]').waitFor();
 
-    const customer = new Customer(server.base);
+    const customer = new Customer(fx.server.base);
     const order = await customer.paidOrder('');
     const frameLine = page.locator('#log .in').first();
     await frameLine.waitFor({ timeout: 10000 });
@@ -59,10 +48,10 @@ test('/websocket.html shows the raw frame of a payment', async () => {
 });
 
 test('without a session the handshake is refused (shown as a close)', async () => {
-  const ctx = await newContext(browser);
+  const ctx = await newContext(fx.browser);
   try {
     const page = await ctx.newPage();
-    await page.goto(`${server.base}/websocket.html`);
+    await page.goto(`${fx.server.base}/websocket.html`);
     await page.click('#connect');
     await page.locator('#log .sys', { hasText: 'closed 1006' }).waitFor({ timeout: 10000 });
     assert.equal(await page.locator('#state').getAttribute('data-state'), 'closed');

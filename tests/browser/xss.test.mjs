@@ -2,30 +2,19 @@
 // details; no element is created from it and its handler never runs.
 
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { Customer, launchBrowser, loginPage, newContext, startServer, waitConn } from './helpers.mjs';
+import { test } from 'node:test';
+import { Customer, loginPage, newContext, serverAndBrowser, waitConn } from './helpers.mjs';
 
 const PAYLOAD = '<img src=x onerror="window.__xss=1">';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.dispose();
-});
+const fx = serverAndBrowser();
 
 test('an HTML remark is shown as text, never as markup', async () => {
-  const ctx = await newContext(browser);
+  const ctx = await newContext(fx.browser);
   try {
-    const page = await loginPage(ctx, server.base);
+    const page = await loginPage(ctx, fx.server.base);
     await waitConn(page, 'live');
-    const order = await new Customer(server.base).paidOrder(PAYLOAD);
+    const order = await new Customer(fx.server.base).paidOrder(PAYLOAD);
 
     const card = page.locator(`#col-2 .card[data-number="${order.number}"]`);
     await card.waitFor({ timeout: 10000 });
@@ -43,7 +32,7 @@ test('an HTML remark is shown as text, never as markup', async () => {
     assert.equal(await page.evaluate(() => document.querySelectorAll('[onerror]').length), 0);
 
     // The server's CSP would block inline handlers anyway; check it is there.
-    const res = await ctx.request.get(`${server.base}/`);
+    const res = await ctx.request.get(`${fx.server.base}/`);
     assert.match(res.headers()['content-security-policy'] || '', /default-src 'self'/);
   } finally {
     await ctx.close();
