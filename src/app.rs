@@ -22,6 +22,7 @@ use crate::auth::{Tokens, hash_password, random_string};
 use crate::config::{BrokerUrl, Settings};
 use crate::orders::service::Orders;
 use crate::payment::wechat::Verifier;
+use crate::payment::wechat_api::WechatClient;
 use crate::store::{Store, seed, shops};
 use crate::time::Clock;
 
@@ -46,6 +47,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// WeChat Pay verifier, in wechat mode.
     pub wechat: Option<Arc<Verifier>>,
+    /// Client of the WeChat login and WeChat Pay APIs, in wechat mode.
+    pub wechat_api: Option<Arc<WechatClient>>,
     /// Cancelled when the server starts shutting down.
     pub shutdown: CancellationToken,
     /// Metrics registry.
@@ -209,6 +212,13 @@ impl Application {
             )),
             None => None,
         };
+        let wechat_api = match (&settings.wechat, &wechat) {
+            (Some(w), Some(verifier)) => Some(Arc::new(
+                WechatClient::new(w, verifier.clone())
+                    .map_err(|e| anyhow::anyhow!("cannot start the WeChat client: {e}"))?,
+            )),
+            _ => None,
+        };
         if settings.allow_anonymous_ws {
             tracing::warn!(
                 "SKY_ALLOW_ANONYMOUS_WS is on: anyone who reaches /ws/{{sid}} hears every alert of shop 1"
@@ -240,6 +250,7 @@ impl Application {
             tracker: Tracker::default(),
             settings: Arc::new(settings),
             wechat,
+            wechat_api,
             shutdown: CancellationToken::new(),
             metrics: metrics_handle(),
         };

@@ -117,7 +117,7 @@ async fn shutdown_signal() {
 }
 
 async fn shops(
-    mut settings: sky_takeout::config::Settings,
+    settings: sky_takeout::config::Settings,
     command: ShopsCommand,
 ) -> anyhow::Result<()> {
     use sky_takeout::store::{Store, seed, shops};
@@ -144,8 +144,6 @@ async fn shops(
             {
                 anyhow::bail!("--admin-username: `{admin_username}` is already taken");
             }
-            // A brand-new database also gets shop 1 first, so the stock clients keep working.
-            settings.demo_data = false;
             let hash = sky_takeout::auth::hash_password(admin_password).await;
             let now = sky_takeout::time::wall_ms();
             let new = seed::NewShop {

@@ -710,7 +710,7 @@ async fn sigkill_after_payment_loses_nothing() {
             .unwrap()
     };
     let base = format!("http://127.0.0.1:{port}");
-    let http = reqwest::Client::new();
+    let http = common::http();
     let wait_up = || async {
         assert!(
             eventually(Duration::from_secs(20), || async {

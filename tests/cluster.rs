@@ -184,7 +184,7 @@ fn instance(
 }
 
 async fn wait_ready(app: &RemoteApp) {
-    let http = reqwest::Client::new();
+    let http = common::http();
     let url = format!("{}/readyz", app.base);
     assert!(
         eventually(Duration::from_secs(30), || async {
@@ -254,7 +254,9 @@ async fn alerts_cross_instances(kind: Kind) {
         "each alert once"
     );
     // They came through the broker (not the log audit, which runs every 5 s).
-    let metrics = reqwest::get(format!("{}/metrics", a.base))
+    let metrics = common::http()
+        .get(format!("{}/metrics", a.base))
+        .send()
         .await
         .unwrap()
         .text()

@@ -66,10 +66,7 @@ fn as_merchant(token: &str) -> HeaderMap {
 }
 
 async fn send(base: &str, method: &str, path: &str, h: HeaderMap, body: Payload) -> Reply {
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(20))
-        .build()
-        .unwrap();
+    let client = common::http();
     let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
     let mut rb = client.request(m, format!("{base}{path}")).headers(h);
     rb = match body {

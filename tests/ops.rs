@@ -140,7 +140,7 @@ async fn sigterm_closes_sockets_and_exits() {
         ws_base: format!("ws://127.0.0.1:{port}"),
         host: format!("127.0.0.1:{port}"),
     };
-    let http = reqwest::Client::new();
+    let http = common::http();
     assert!(
         eventually(Duration::from_secs(20), || async {
             http.get(format!("{}/healthz", app.base))
@@ -188,4 +188,69 @@ async fn sigterm_closes_sockets_and_exits() {
             .await
             .is_err()
     );
+}
+
+/// `shops add` creates a shop with its first merchant account and prints its id; that
+/// merchant logs in and hears only that shop; a taken user name is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shops_add_creates_a_shop_with_its_merchant() {
+    let app = common::spawn(Backend::Sqlite).await;
+    let shops = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_sky-takeout"))
+            .env("DATABASE_URL", &app.database_url)
+            .env("RUST_LOG", "warn")
+            .arg("shops")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = shops(&[
+        "add",
+        "--name",
+        "小馆",
+        "--admin-username",
+        "xiaoguan",
+        "--admin-password",
+        "xiaoguan-pass",
+        "--demo-menu",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let id: i64 = String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .expect("prints the shop id");
+    assert_eq!(id, 2, "shop 1 is the demo shop");
+    let taken = shops(&[
+        "add",
+        "--name",
+        "又一家",
+        "--admin-username",
+        "xiaoguan",
+        "--admin-password",
+        "another-pass",
+    ]);
+    assert!(!taken.status.success());
+    assert!(String::from_utf8_lossy(&taken.stderr).contains("--admin-username"));
+    let list = String::from_utf8_lossy(&shops(&["list"]).stdout).to_string();
+    assert!(list.contains("2\t小馆"), "{list}");
+
+    let m = app.merchant("xiaoguan", "xiaoguan-pass").await;
+    assert_eq!(m.shop_id, 2);
+    let mut screen = m.legacy_ws("x").await;
+    let c = app.customer("guest").await;
+    let (other, _) = c.paid_order(app.first_dish(1).await).await;
+    let (mine, _) = c.paid_order(app.first_dish(2).await).await;
+    let frame = next_text(&mut screen, Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert!(
+        frame.contains(&format!(r#""orderId":{mine}"#))
+            && !frame.contains(&format!(r#""orderId":{other}"#)),
+        "{frame}"
+    );
+    app.shutdown().await;
 }

@@ -5,9 +5,10 @@
 //! are refused and change nothing; other trade states are acknowledged and ignored; in mock
 //! mode the endpoint does not exist.
 //!
-//! Customer login needs the real WeChat code exchange in wechat mode, so the customer is a
-//! `user` row with a token minted by the app's own token signer; everything else goes through
-//! the normal HTTP endpoints.
+//! Customer login needs the real WeChat code exchange in wechat mode (tests/wechat_api.rs runs
+//! it against a fake WeChat), so here the customer is a `user` row with a token minted by the
+//! app's own token signer; everything else goes through the normal HTTP endpoints. The WeChat
+//! API bases point at a closed local port: WeChat is unreachable.
 
 mod common;
 
@@ -45,8 +46,29 @@ fn other_key() -> &'static Signer {
     S.get_or_init(|| Signer::generate(OTHER_API_V3_KEY, SERIAL))
 }
 
+/// The merchant API private key (PKCS#8 PEM); only needed for the app to start.
+fn merchant_key_pem() -> &'static str {
+    use rsa::pkcs8::{EncodePrivateKey as _, LineEnding};
+    static PEM: OnceLock<String> = OnceLock::new();
+    PEM.get_or_init(|| {
+        let key = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048).unwrap();
+        key.to_pkcs8_pem(LineEnding::LF).unwrap().to_string()
+    })
+}
+
+/// A local URL where nothing listens (the port was free a moment ago).
+fn closed_base() -> String {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    format!("http://127.0.0.1:{port}")
+}
+
 async fn spawn_wechat(backend: Backend) -> TestApp {
     let pem = platform().public_key_pem();
+    let unreachable = closed_base();
     common::spawn_with(backend, move |s| {
         s.pay_mode = PayMode::Wechat;
         s.wechat = Some(WechatSettings {
@@ -55,6 +77,13 @@ async fn spawn_wechat(backend: Backend) -> TestApp {
             platform_serial: Some(SERIAL.into()),
             mchid: MCHID.into(),
             max_skew_secs: 300,
+            appid: "wxd678efh567hg6787".into(),
+            app_secret: "app-secret-for-tests".into(),
+            merchant_key_pem: merchant_key_pem().into(),
+            merchant_serial: "MERCHANT-SERIAL-1".into(),
+            notify_url: "https://shop.example.com/notify/paySuccess".into(),
+            pay_base: unreachable.clone(),
+            login_base: unreachable,
         });
     })
     .await
@@ -509,8 +538,8 @@ async fn non_success_trade_state_is_acknowledged_and_ignored(backend: Backend) {
     assert_eq!(common::next_text(&mut screen, QUIET).await, None);
 }
 
-/// In wechat mode the mock shortcuts are closed: the WeChat login needs the real code
-/// exchange, and `PUT /user/order/payment` does not mark the order paid.
+/// In wechat mode the mock shortcuts are closed: with WeChat unreachable the login fails
+/// (登录失败) and `PUT /user/order/payment` fails (微信支付下单失败) without paying the order.
 async fn wechat_mode_refuses_mock_login_and_mock_payment(backend: Backend) {
     let app = spawn_wechat(backend).await;
     let v: Value = http()
@@ -522,7 +551,11 @@ async fn wechat_mode_refuses_mock_login_and_mock_payment(backend: Backend) {
         .json()
         .await
         .unwrap();
-    assert_eq!(v["code"], 0, "mock login in wechat mode: {v}");
+    assert_eq!(
+        (&v["code"], &v["msg"]),
+        (&json!(0), &json!("登录失败")),
+        "login with WeChat unreachable: {v}"
+    );
     let shopper = Shopper::new(&app, "wx-notify-mockpay").await;
     let (id, number, _) = shopper.order(&app).await;
     let v = shopper
@@ -532,7 +565,11 @@ async fn wechat_mode_refuses_mock_login_and_mock_payment(backend: Backend) {
             Some(json!({"orderNumber": number, "payMethod": 1})),
         )
         .await;
-    assert_eq!(v["code"], 0, "payment in wechat mode: {v}");
+    assert_eq!(
+        (&v["code"], &v["msg"]),
+        (&json!(0), &json!("微信支付下单失败")),
+        "payment with WeChat unreachable: {v}"
+    );
     assert_eq!(order_state(&app, id).await, (1, 0, false, None));
     assert_eq!(new_order_alerts(&app, id).await, 0);
     assert!(shopper.id > 0);

@@ -1,4 +1,6 @@
-//! Payment providers. `mock` marks an order paid at once; `wechat` verifies WeChat Pay API-v3
-//! notifications. Both end in the same `orders::service::payment_succeeded` path.
+//! Payment providers. `mock` marks an order paid at once; `wechat` creates a WeChat Pay JSAPI
+//! order (and logs customers in through WeChat) and verifies WeChat Pay API-v3 notifications.
+//! Both end in the same `orders::service::payment_succeeded` path.
 
 pub mod wechat;
+pub mod wechat_api;

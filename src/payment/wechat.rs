@@ -138,6 +138,24 @@ impl Verifier {
         body: &[u8],
         now_unix: i64,
     ) -> Result<Transaction, NotifyError> {
+        self.verify_signature(headers, body, now_unix)?;
+        let notification: NotificationWire = serde_json::from_slice(body)
+            .map_err(|e| malformed(format!("body is not a notification: {e}")))?;
+        let plaintext = self.decrypt(&notification.resource)?;
+        parse_transaction(&plaintext)
+    }
+
+    /// Checks that `body` was signed by the platform: the four headers are present, the serial
+    /// is the pinned one (when pinned), the timestamp is within the allowed skew of `now_unix`
+    /// and the signature over `timestamp\nnonce\nbody\n` verifies with the platform key.
+    /// Used for notifications and for the replies of the WeChat Pay API alike (both carry
+    /// the same `Wechatpay-*` headers). Never panics on any input.
+    pub fn verify_signature(
+        &self,
+        headers: &NotifyHeaders,
+        body: &[u8],
+        now_unix: i64,
+    ) -> Result<(), NotifyError> {
         let timestamp = required(&headers.timestamp, "Wechatpay-Timestamp")?;
         let nonce = required(&headers.nonce, "Wechatpay-Nonce")?;
         let signature = required(&headers.signature, "Wechatpay-Signature")?;
@@ -163,12 +181,7 @@ impl Verifier {
             .ok_or(NotifyError::BadSignature)?;
         self.key
             .verify(&signed_message(timestamp, nonce, body), &signature)
-            .map_err(|_| NotifyError::BadSignature)?;
-
-        let notification: NotificationWire = serde_json::from_slice(body)
-            .map_err(|e| malformed(format!("body is not a notification: {e}")))?;
-        let plaintext = self.decrypt(&notification.resource)?;
-        parse_transaction(&plaintext)
+            .map_err(|_| NotifyError::BadSignature)
     }
 
     fn decrypt(&self, resource: &ResourceWire) -> Result<Vec<u8>, NotifyError> {
@@ -665,6 +678,40 @@ mod tests {
             ..h
         };
         assert_err!(check(&renonced, &b), NotifyError::BadSignature);
+    }
+
+    #[test]
+    fn verify_signature_accepts_any_signed_body_and_checks_the_same_things() {
+        let (h, b) = signed(br#"{"prepay_id":"wx123"}"#.to_vec());
+        assert!(verifier().verify_signature(&h, &b, NOW).is_ok());
+        // Authentic but not a notification: only verify_and_decrypt refuses it.
+        assert_err!(check(&h, &b), NotifyError::Malformed(_));
+        let mut tampered = b.clone();
+        tampered.push(b' ');
+        assert_err!(
+            verifier().verify_signature(&h, &tampered, NOW),
+            NotifyError::BadSignature
+        );
+        assert_err!(
+            verifier().verify_signature(&h, &b, NOW + 301),
+            NotifyError::StaleTimestamp
+        );
+        let wrong_serial = NotifyHeaders {
+            serial: "0000".into(),
+            ..h.clone()
+        };
+        assert_err!(
+            verifier().verify_signature(&wrong_serial, &b, NOW),
+            NotifyError::UnknownSerial
+        );
+        let no_nonce = NotifyHeaders {
+            nonce: String::new(),
+            ..h
+        };
+        assert_err!(
+            verifier().verify_signature(&no_nonce, &b, NOW),
+            NotifyError::MissingHeader("Wechatpay-Nonce")
+        );
     }
 
     #[test]

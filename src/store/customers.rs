@@ -22,6 +22,16 @@ pub async fn user_for_openid(pool: &AnyPool, openid: &str, now: i64) -> Result<i
     )
 }
 
+/// A customer's WeChat openid.
+pub async fn openid(pool: &AnyPool, user_id: i64) -> Result<Option<String>, StoreError> {
+    Ok(
+        sqlx::query_scalar("SELECT openid FROM \"user\" WHERE id = $1")
+            .bind(user_id)
+            .fetch_optional(pool)
+            .await?,
+    )
+}
+
 /// True when the customer exists.
 pub async fn user_exists(pool: &AnyPool, id: i64) -> Result<bool, StoreError> {
     let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM \"user\" WHERE id = $1")

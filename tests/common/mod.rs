@@ -170,10 +170,7 @@ impl TestApp {
 
     /// Plain HTTP client (no cookies).
     pub fn http(&self) -> reqwest::Client {
-        reqwest::Client::builder()
-            .timeout(Duration::from_secs(20))
-            .build()
-            .unwrap()
+        http()
     }
 
     /// The same server as a remote address (the client helpers).
@@ -231,7 +228,10 @@ pub struct RemoteApp {
     pub host: String,
 }
 
-fn http() -> reqwest::Client {
+/// An HTTP client for tests (the crate's reqwest uses rustls without a default crypto
+/// provider, so one is installed first).
+pub fn http() -> reqwest::Client {
+    sky_takeout::payment::wechat_api::install_crypto_provider();
     reqwest::Client::builder()
         .timeout(Duration::from_secs(20))
         .build()

@@ -31,19 +31,44 @@ struct LoginReply {
     token: String,
 }
 
-/// Mock mode: any `code` maps to a stable openid (a development convenience). The real
-/// WeChat code exchange needs the WeChat API, which wechat mode does not reach yet.
+/// Login failed: a bad or used code, or WeChat unreachable.
+const LOGIN_FAILED: &str = "登录失败";
+
+/// Wechat mode: the `wx.login` code is traded for the openid at WeChat (`jscode2session`).
+/// Mock mode: any `code` maps to a stable openid (a development convenience). Either way the
+/// customer is found or created by openid.
 async fn login(
     State(app): State<AppState>,
     Body(req): Body<LoginReq>,
 ) -> ApiResult<Json<Envelope<LoginReply>>> {
     let code = req.code.trim();
     if code.is_empty() || code.len() > 128 {
-        return Err(ApiError::business("登录失败"));
+        return Err(ApiError::business(LOGIN_FAILED));
     }
-    if app.settings.pay_mode != PayMode::Mock {
-        return Err(ApiError::business("微信登录未配置"));
-    }
+    let openid = match app.settings.pay_mode {
+        PayMode::Mock => mock_openid(code),
+        PayMode::Wechat => {
+            let Some(wechat) = app.wechat_api.as_ref() else {
+                return Err(ApiError::business("微信登录未配置"));
+            };
+            match wechat.login(code).await {
+                Ok(openid) => openid,
+                Err(e) => {
+                    tracing::warn!(error = %e, "WeChat login failed");
+                    return Err(ApiError::business(LOGIN_FAILED));
+                }
+            }
+        }
+    };
+    let id = customers::user_for_openid(app.store.pool(), &openid, app.clock.now_ms()).await?;
+    let token = app
+        .tokens
+        .issue(Role::Customer, id, 0, (app.clock.now_ms() / 1000) as u64);
+    Ok(ok(LoginReply { id, openid, token }))
+}
+
+/// A stable openid for a mock-mode code.
+fn mock_openid(code: &str) -> String {
     let digest = Sha256::digest(code.as_bytes());
     let openid = format!(
         "mock-{}",
@@ -54,11 +79,7 @@ async fn login(
             .collect::<String>()
     );
     tracing::debug!(openid, "mock login: code mapped to a stable openid");
-    let id = customers::user_for_openid(app.store.pool(), &openid, app.clock.now_ms()).await?;
-    let token = app
-        .tokens
-        .issue(Role::Customer, id, 0, (app.clock.now_ms() / 1000) as u64);
-    Ok(ok(LoginReply { id, openid, token }))
+    openid
 }
 
 #[derive(Deserialize)]

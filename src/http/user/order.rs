@@ -11,6 +11,9 @@ use crate::http::error::{ApiError, ApiResult, Envelope, done, ok};
 use crate::http::extract::{Body, Customer, PathParam, QueryParams};
 use crate::http::views::{OrderView, Page, money, paging};
 use crate::orders::service::SubmitInput;
+use crate::orders::state::Status;
+use crate::payment::wechat_api::Prepay;
+use crate::store::customers;
 use crate::store::orders::{self as sql, Search};
 use crate::time::{fmt_minutes, parse_local};
 
@@ -115,8 +118,9 @@ struct PaymentReply {
     package_str: String,
 }
 
-/// Mock mode pays at once through the same path as a WeChat notification. In wechat mode the
-/// order is paid only by a verified `POST /notify/paySuccess`.
+/// Mock mode pays at once through the same path as a WeChat notification. Wechat mode creates
+/// a WeChat Pay JSAPI order and answers the signed `wx.requestPayment` parameters; the order is
+/// paid only later, by a verified `POST /notify/paySuccess`.
 async fn payment(
     State(app): State<AppState>,
     c: Customer,
@@ -142,13 +146,54 @@ async fn payment(
                 nonce_str: nonce,
             }))
         }
-        PayMode::Wechat => {
-            app.orders
-                .customer_order_by_number(c.user_id, &req.order_number)
-                .await?;
-            Err(ApiError::business("微信支付下单接口未接入，请等待支付通知"))
-        }
+        PayMode::Wechat => pay_wechat(&app, c.user_id, &req.order_number).await,
     }
+}
+
+/// WeChat Pay refused, failed or could not be reached.
+const PREPAY_FAILED: &str = "微信支付下单失败";
+
+/// The same checks as a mock payment (the customer's order, unpaid, pending payment), then the
+/// JSAPI order at WeChat Pay for the order's amount, paid by the customer's openid.
+async fn pay_wechat(
+    app: &AppState,
+    user_id: i64,
+    number: &str,
+) -> ApiResult<Json<Envelope<PaymentReply>>> {
+    let Some(wechat) = app.wechat_api.as_ref() else {
+        return Err(ApiError::business(PREPAY_FAILED));
+    };
+    let order = app.orders.customer_order_by_number(user_id, number).await?;
+    if order.pay_status == 1 {
+        return Err(ApiError::business("该订单已支付"));
+    }
+    if order.status != Status::PendingPayment.code() {
+        return Err(ApiError::business(crate::orders::BAD_STATUS));
+    }
+    let Some(openid) = customers::openid(app.store.pool(), user_id).await? else {
+        return Err(ApiError::business(crate::orders::NOT_FOUND));
+    };
+    let now = app.clock.now_ms() / 1000;
+    let prepay = Prepay {
+        order_number: &order.number,
+        total_fen: order.amount,
+        openid: &openid,
+    };
+    let prepay_id = match wechat.jsapi_prepay(prepay, now).await {
+        Ok(id) => id,
+        Err(e) => {
+            tracing::warn!(number, error = %e, "WeChat Pay JSAPI order failed");
+            return Err(ApiError::business(PREPAY_FAILED));
+        }
+    };
+    let p = wechat.pay_params(&prepay_id, now);
+    Ok(ok(PaymentReply {
+        nonce_str: p.nonce_str,
+        pay_sign: p.pay_sign,
+        time_stamp: p.time_stamp,
+        sign_type: p.sign_type.into(),
+        package_str: p.package,
+    }))
 }
 
 #[derive(Deserialize)]
