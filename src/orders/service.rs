@@ -11,7 +11,7 @@ use super::{BAD_STATUS, NOT_FOUND, OrderError};
 use crate::alerts::model::{TYPE_NEW_ORDER, TYPE_REMINDER};
 use crate::alerts::relay::Relay;
 use crate::store::orders::{self as sql, NewOrder, OrderRow, Owner};
-use crate::store::{Store, alerts, customers, is_unique_violation, shops};
+use crate::store::{Store, alerts, customers, shops};
 use crate::time::Clock;
 
 /// Packing fee per item and the flat delivery fee, in fen; the mini-program shows the same
@@ -125,22 +125,17 @@ impl Orders {
             tableware_number: input.tableware_number,
             tableware_status: input.tableware_status,
         };
-        // Millisecond time plus random digits: unique in practice; a collision is retried.
-        let mut attempt = 0;
-        let id = loop {
-            order.number = format!("{now}{:05}", rand::rng().random_range(0..100_000));
-            match sql::insert(tx.conn(), &order).await {
-                Ok(id) => break id,
-                Err(e)
-                    if is_unique_violation(&e)
-                        && attempt < 3
-                        && self.store.backend() == crate::store::Backend::Sqlite =>
-                {
-                    attempt += 1
-                }
-                Err(e) => return Err(e.into()),
+        // Millisecond time plus random digits (the number is WeChat's out_trade_no, at most
+        // 32 characters): a clash is rare and just draws again.
+        let mut id = None;
+        for _ in 0..5 {
+            order.number = format!("{now}{:07}", rand::rng().random_range(0..10_000_000));
+            id = sql::insert(tx.conn(), &order).await?;
+            if id.is_some() {
+                break;
             }
-        };
+        }
+        let id = id.ok_or(OrderError::Rejected("下单失败，请重试"))?;
         for line in &cart {
             sql::insert_detail(
                 tx.conn(),

@@ -186,11 +186,3 @@ pub(crate) fn id_list(ids: &[i64]) -> String {
         .collect::<Vec<_>>()
         .join(",")
 }
-
-/// True when a sqlx error is a unique-constraint violation.
-pub fn is_unique_violation(e: &StoreError) -> bool {
-    match e {
-        StoreError::Db(sqlx::Error::Database(d)) => d.is_unique_violation(),
-        _ => false,
-    }
-}

@@ -79,13 +79,14 @@ pub struct NewOrder {
     pub tableware_status: i64,
 }
 
-/// Inserts an order (status 1, unpaid) and returns its id.
-pub async fn insert(conn: &mut AnyConnection, o: &NewOrder) -> Result<i64, StoreError> {
+/// Inserts an order (status 1, unpaid) and returns its id, or `None` when its number is
+/// taken (the caller picks another; the transaction stays usable on both backends).
+pub async fn insert(conn: &mut AnyConnection, o: &NewOrder) -> Result<Option<i64>, StoreError> {
     Ok(sqlx::query_scalar(
         "INSERT INTO orders (shop_id, number, status, user_id, address_book_id, order_time, pay_method, \
          pay_status, amount, remark, phone, address, user_name, consignee, estimated_delivery_time, \
          delivery_status, pack_amount, tableware_number, tableware_status) \
-         VALUES ($1, $2, 1, $3, $4, $5, $6, 0, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING id",
+         VALUES ($1, $2, 1, $3, $4, $5, $6, 0, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) ON CONFLICT (number) DO NOTHING RETURNING id",
     )
     .bind(o.shop_id)
     .bind(&o.number)
@@ -104,7 +105,7 @@ pub async fn insert(conn: &mut AnyConnection, o: &NewOrder) -> Result<i64, Store
     .bind(o.pack_amount)
     .bind(o.tableware_number)
     .bind(o.tableware_status)
-    .fetch_one(&mut *conn)
+    .fetch_optional(&mut *conn)
     .await?)
 }
 
