@@ -5,6 +5,8 @@
 pub mod alerts;
 /// Wiring: builds everything, serves, shuts down.
 pub mod app;
+/// `sky-takeout watch`: a terminal merchant screen.
+pub mod watch;
 /// Tokens and password hashing.
 pub mod auth;
 /// Settings from flags, environment and the TOML file; the only reader of them.

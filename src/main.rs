@@ -32,6 +32,18 @@ enum Command {
         #[command(subcommand)]
         command: ShopsCommand,
     },
+    /// Print a shop's alert frames as its merchant screen receives them (logs in first).
+    Watch {
+        /// The service's base URL.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        url: String,
+        /// Merchant account.
+        #[arg(long, default_value = "admin")]
+        username: String,
+        /// Its password.
+        #[arg(long, env = "SKY_WATCH_PASSWORD", hide_env_values = true)]
+        password: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -79,6 +91,9 @@ fn main() -> ExitCode {
         match cli.command.unwrap_or(Command::Serve) {
             Command::Serve => serve(settings).await,
             Command::Shops { command } => shops(settings, command).await,
+            Command::Watch { url, username, password } => {
+                sky_takeout::watch::run(&url, &username, &password).await
+            }
         }
     });
     match result {
