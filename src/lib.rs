@@ -5,8 +5,6 @@
 pub mod alerts;
 /// Wiring: builds everything, serves, shuts down.
 pub mod app;
-/// `sky-takeout watch`: a terminal merchant screen.
-pub mod watch;
 /// Tokens and password hashing.
 pub mod auth;
 /// Settings from flags, environment and the TOML file; the only reader of them.
@@ -23,6 +21,8 @@ pub mod store;
 pub mod tasks;
 /// The injectable clock and the contract's time formats.
 pub mod time;
+/// `sky-takeout watch`: a terminal merchant screen.
+pub mod watch;
 /// The embedded merchant dashboard and socket test page.
 pub mod web;
 /// The sockets (legacy and richer protocol) and SSE.

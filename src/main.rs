@@ -91,9 +91,11 @@ fn main() -> ExitCode {
         match cli.command.unwrap_or(Command::Serve) {
             Command::Serve => serve(settings).await,
             Command::Shops { command } => shops(settings, command).await,
-            Command::Watch { url, username, password } => {
-                sky_takeout::watch::run(&url, &username, &password).await
-            }
+            Command::Watch {
+                url,
+                username,
+                password,
+            } => sky_takeout::watch::run(&url, &username, &password).await,
         }
     });
     match result {

@@ -26,20 +26,29 @@ pub async fn run(base: &str, username: &str, password: &str) -> anyhow::Result<(
         .map(str::to_string);
     let reply: serde_json::Value = resp.json().await?;
     let Some(cookie) = cookie else {
-        anyhow::bail!("login refused: {}", reply["msg"].as_str().unwrap_or("no session cookie"));
+        anyhow::bail!(
+            "login refused: {}",
+            reply["msg"].as_str().unwrap_or("no session cookie")
+        );
     };
     let ws_base = base.replacen("http", "ws", 1);
     let sid = crate::auth::random_string(12);
     let mut req = format!("{ws_base}/ws/{sid}").into_client_request()?;
-    req.headers_mut().insert("cookie", HeaderValue::from_str(&cookie)?);
-    req.headers_mut().insert("origin", HeaderValue::from_str(base)?);
+    req.headers_mut()
+        .insert("cookie", HeaderValue::from_str(&cookie)?);
+    req.headers_mut()
+        .insert("origin", HeaderValue::from_str(base)?);
     let (mut ws, _) = tokio_tungstenite::connect_async(req).await?;
     eprintln!("watching {ws_base}/ws/{sid} (Ctrl-C to stop)");
     while let Some(msg) = ws.next().await {
         match msg? {
             Message::Text(t) => println!("{t}"),
             Message::Close(f) => {
-                eprintln!("closed: {}", f.map(|f| format!("{} {}", f.code, f.reason)).unwrap_or_default());
+                eprintln!(
+                    "closed: {}",
+                    f.map(|f| format!("{} {}", f.code, f.reason))
+                        .unwrap_or_default()
+                );
                 break;
             }
             _ => {}
