@@ -254,3 +254,75 @@ async fn shops_add_creates_a_shop_with_its_merchant() {
     );
     app.shutdown().await;
 }
+
+/// Without SKY_ADMIN_PASSWORD the first start generates the `admin` password and logs it
+/// once; without SKY_JWT_SECRET the generated secret is kept in the database, so a token
+/// issued before a restart still works after it, and the password is not logged again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn generated_password_and_secret_survive_restarts() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let start = |log: &str| {
+        let out = std::fs::File::create(dir.path().join(log)).unwrap();
+        Command::new(env!("CARGO_BIN_EXE_sky-takeout"))
+            .env_remove("SKY_ADMIN_PASSWORD")
+            .env_remove("SKY_JWT_SECRET")
+            .env("SKY_LISTEN", format!("127.0.0.1:{port}"))
+            .env(
+                "DATABASE_URL",
+                format!("sqlite://{}/g.db", dir.path().display()),
+            )
+            .env("RUST_LOG", "info")
+            .env("NO_COLOR", "1")
+            .stdout(out.try_clone().unwrap())
+            .stderr(out)
+            .spawn()
+            .unwrap()
+    };
+    let app = RemoteApp {
+        base: format!("http://127.0.0.1:{port}"),
+        ws_base: format!("ws://127.0.0.1:{port}"),
+        host: format!("127.0.0.1:{port}"),
+    };
+    let http = common::http();
+    let up = || async {
+        assert!(
+            eventually(Duration::from_secs(20), || async {
+                http.get(format!("{}/healthz", app.base))
+                    .send()
+                    .await
+                    .is_ok()
+            })
+            .await
+        )
+    };
+    let mut first = start("first.log");
+    up().await;
+    let log = std::fs::read_to_string(dir.path().join("first.log")).unwrap();
+    let password = log
+        .lines()
+        .find(|l| l.contains("generated password"))
+        .and_then(|l| l.split("password=").nth(1))
+        .and_then(|v| v.split_whitespace().next())
+        .expect("the generated password is logged")
+        .trim_matches('"')
+        .to_string();
+    assert_eq!(password.len(), 16, "{log}");
+    let admin = app.merchant("admin", &password).await;
+    let _ = Command::new("kill")
+        .args(["-TERM", &first.id().to_string()])
+        .status();
+    first.wait().unwrap();
+
+    let mut second = start("second.log");
+    up().await;
+    assert_eq!(
+        admin.get("/admin/order/statistics").await["code"],
+        1,
+        "the old token still works"
+    );
+    let log = std::fs::read_to_string(dir.path().join("second.log")).unwrap();
+    assert!(!log.contains(&password), "the password is logged only once");
+    second.kill().unwrap();
+    second.wait().unwrap();
+}
