@@ -267,29 +267,25 @@ async fn handshakes_are_refused(backend: Backend) {
     );
 
     // Richer protocol: the token is checked in the first message.
-    let mut ws = connect(&format!("{}/ws/v2/alerts", app.ws_base), None, None)
-        .await
-        .unwrap();
-    ws.send(Message::text(
-        json!({"type": "auth", "token": forged}).to_string(),
-    ))
-    .await
-    .unwrap();
-    assert_eq!(close_code(&mut ws, WAIT).await, Some(4001));
-    let mut ws = connect(&format!("{}/ws/v2/alerts", app.ws_base), None, None)
-        .await
-        .unwrap();
-    ws.send(Message::text(
-        json!({"type": "auth", "token": expired}).to_string(),
-    ))
-    .await
-    .unwrap();
-    assert_eq!(close_code(&mut ws, WAIT).await, Some(4001));
-    let mut ws = connect(&format!("{}/ws/v2/alerts", app.ws_base), None, None)
-        .await
-        .unwrap();
-    ws.send(Message::text("hello")).await.unwrap();
-    assert_eq!(close_code(&mut ws, WAIT).await, Some(4002));
+    let attempts = [
+        (
+            json!({"type": "auth", "token": forged}).to_string(),
+            4001,
+            "forged token",
+        ),
+        (
+            json!({"type": "auth", "token": expired}).to_string(),
+            4001,
+            "expired token",
+        ),
+        ("hello".to_string(), 4002, "not the protocol"),
+    ];
+    for (first, code, what) in attempts {
+        let url = format!("{}/ws/v2/alerts", app.ws_base);
+        let mut ws = connect(&url, None, None).await.unwrap();
+        ws.send(Message::text(first)).await.unwrap();
+        assert_eq!(close_code(&mut ws, WAIT).await, Some(code), "{what}");
+    }
     app.shutdown().await;
 }
 
@@ -695,7 +691,7 @@ async fn sse_replays_from_last_event_id() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_after_payment_loses_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
+    let port = common::free_port();
     let spawn = || {
         std::process::Command::new(env!("CARGO_BIN_EXE_sky-takeout"))
             .env("SKY_LISTEN", format!("127.0.0.1:{port}"))
@@ -709,31 +705,16 @@ async fn sigkill_after_payment_loses_nothing() {
             .spawn()
             .unwrap()
     };
-    let base = format!("http://127.0.0.1:{port}");
-    let http = common::http();
-    let wait_up = || async {
-        assert!(
-            eventually(Duration::from_secs(20), || async {
-                http.get(format!("{base}/healthz")).send().await.is_ok()
-            })
-            .await,
-            "server came up"
-        );
-    };
+    let app_like = common::remote(port);
     let mut child = spawn();
-    wait_up().await;
-    let app_like = common::RemoteApp {
-        base: base.clone(),
-        ws_base: format!("ws://127.0.0.1:{port}"),
-        host: format!("127.0.0.1:{port}"),
-    };
+    common::wait_for(&app_like, "/healthz").await;
     let c = app_like.customer("killed").await;
     let (id, number) = c.order(1, 1, "").await;
     assert_eq!(c.pay(&number).await["code"], 1);
     child.kill().unwrap(); // SIGKILL, straight after the payment's commit
     child.wait().unwrap();
     let mut child = spawn();
-    wait_up().await;
+    common::wait_for(&app_like, "/healthz").await;
     let admin = app_like.merchant("admin", "admin-pass-123").await;
     let mut screen = admin.legacy_ws("back").await;
     assert_eq!(
@@ -742,14 +723,6 @@ async fn sigkill_after_payment_loses_nothing() {
     );
     child.kill().unwrap();
     child.wait().unwrap();
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// A client whose last sequence is beyond the log (its database was reset) still hears live

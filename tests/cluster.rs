@@ -36,14 +36,6 @@ impl Proc {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// The path of a broker binary, or `None` (loudly) when it is not installed and this is
 /// not CI (where a missing broker fails the test).
 fn broker_binary(name: &str) -> Option<String> {
@@ -88,7 +80,7 @@ impl OwnBroker {
         let mut b = OwnBroker {
             kind,
             bin,
-            port: free_port(),
+            port: common::free_port(),
             proc: None,
             dir: dir.to_path_buf(),
         };
@@ -154,7 +146,7 @@ fn instance(
     broker: &str,
     extra: &[(&str, &str)],
 ) -> (Proc, RemoteApp) {
-    let port = free_port();
+    let port = common::free_port();
     let log = dir.join(format!("{name}.log"));
     let out = std::fs::File::create(&log).unwrap();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_sky-takeout"));
@@ -175,29 +167,12 @@ fn instance(
         cmd.env(k, v);
     }
     let child = cmd.spawn().unwrap();
-    let app = RemoteApp {
-        base: format!("http://127.0.0.1:{port}"),
-        ws_base: format!("ws://127.0.0.1:{port}"),
-        host: format!("127.0.0.1:{port}"),
-    };
+    let app = common::remote(port);
     (Proc { child, log }, app)
 }
 
 async fn wait_ready(app: &RemoteApp) {
-    let http = common::http();
-    let url = format!("{}/readyz", app.base);
-    assert!(
-        eventually(Duration::from_secs(30), || async {
-            http.get(&url)
-                .send()
-                .await
-                .map(|r| r.status().is_success())
-                .unwrap_or(false)
-        })
-        .await,
-        "instance {} did not become ready",
-        app.base
-    );
+    common::wait_for(app, "/readyz").await;
 }
 
 /// Three instances on one fresh PostgreSQL database (A first, so it migrates and seeds).

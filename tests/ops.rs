@@ -7,7 +7,7 @@ mod common;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Backend, RemoteApp, close_code, eventually, next_text};
+use common::{Backend, close_code, eventually, next_text};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_health_and_readiness() {
@@ -83,14 +83,6 @@ async fn metrics_health_and_readiness() {
     app.shutdown().await;
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// A bad setting stops start-up with one line that names it.
 #[test]
 fn bad_settings_name_themselves() {
@@ -122,7 +114,7 @@ fn bad_settings_name_themselves() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_closes_sockets_and_exits() {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
+    let port = common::free_port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_sky-takeout"))
         .env("SKY_LISTEN", format!("127.0.0.1:{port}"))
         .env(
@@ -135,21 +127,9 @@ async fn sigterm_closes_sockets_and_exits() {
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
-    let app = RemoteApp {
-        base: format!("http://127.0.0.1:{port}"),
-        ws_base: format!("ws://127.0.0.1:{port}"),
-        host: format!("127.0.0.1:{port}"),
-    };
+    let app = common::remote(port);
     let http = common::http();
-    assert!(
-        eventually(Duration::from_secs(20), || async {
-            http.get(format!("{}/healthz", app.base))
-                .send()
-                .await
-                .is_ok()
-        })
-        .await
-    );
+    common::wait_for(&app, "/healthz").await;
     let admin = app.merchant("admin", "admin-pass-123").await;
     let mut legacy = admin.legacy_ws("term").await;
     let (mut rich, _) = admin.rich_ws(None).await;
@@ -261,7 +241,7 @@ async fn shops_add_creates_a_shop_with_its_merchant() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn generated_password_and_secret_survive_restarts() {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
+    let port = common::free_port();
     let start = |log: &str| {
         let out = std::fs::File::create(dir.path().join(log)).unwrap();
         Command::new(env!("CARGO_BIN_EXE_sky-takeout"))
@@ -279,25 +259,9 @@ async fn generated_password_and_secret_survive_restarts() {
             .spawn()
             .unwrap()
     };
-    let app = RemoteApp {
-        base: format!("http://127.0.0.1:{port}"),
-        ws_base: format!("ws://127.0.0.1:{port}"),
-        host: format!("127.0.0.1:{port}"),
-    };
-    let http = common::http();
-    let up = || async {
-        assert!(
-            eventually(Duration::from_secs(20), || async {
-                http.get(format!("{}/healthz", app.base))
-                    .send()
-                    .await
-                    .is_ok()
-            })
-            .await
-        )
-    };
+    let app = common::remote(port);
     let mut first = start("first.log");
-    up().await;
+    common::wait_for(&app, "/healthz").await;
     let log = std::fs::read_to_string(dir.path().join("first.log")).unwrap();
     let password = log
         .lines()
@@ -315,7 +279,7 @@ async fn generated_password_and_secret_survive_restarts() {
     first.wait().unwrap();
 
     let mut second = start("second.log");
-    up().await;
+    common::wait_for(&app, "/healthz").await;
     assert_eq!(
         admin.get("/admin/order/statistics").await["code"],
         1,

@@ -510,6 +510,40 @@ pub async fn close_code(ws: &mut Ws, wait: Duration) -> Option<u16> {
     }
 }
 
+/// A free TCP port on loopback (for processes that must listen on a known port).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A server started as a separate process on `port`.
+pub fn remote(port: u16) -> RemoteApp {
+    RemoteApp {
+        base: format!("http://127.0.0.1:{port}"),
+        ws_base: format!("ws://127.0.0.1:{port}"),
+        host: format!("127.0.0.1:{port}"),
+    }
+}
+
+/// Waits until `path` (e.g. `/healthz`) of the server answers 2xx; panics after 30 s.
+pub async fn wait_for(app: &RemoteApp, path: &str) {
+    let client = http();
+    let url = format!("{}{path}", app.base);
+    let ok = eventually(Duration::from_secs(30), || async {
+        client
+            .get(&url)
+            .send()
+            .await
+            .map(|r| r.status().is_success())
+            .unwrap_or(false)
+    })
+    .await;
+    assert!(ok, "{url} did not answer");
+}
+
 /// Polls `f` until it returns true or `wait` passes.
 pub async fn eventually<F, Fut>(wait: Duration, mut f: F) -> bool
 where
