@@ -14,7 +14,7 @@ mod common;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::body::Bytes;
@@ -24,43 +24,23 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
+use common::wechat::{
+    API_V3_KEY, MCHID, PLATFORM_SERIAL, merchant, merchant_key_pem, platform, rogue,
+};
 use common::{Backend, TestApp};
-use rsa::RsaPrivateKey;
 use rsa::pkcs1v15::{Signature, VerifyingKey};
 use rsa::signature::Verifier as _;
 use serde_json::{Value, json};
 use sha2::Sha256;
 use sky_takeout::config::{PayMode, SettingsLayer, WechatSettings};
-use sky_takeout::payment::wechat::Signer;
 
-const API_V3_KEY: &str = "0123456789abcdefABCDEF0123456789";
-const PLATFORM_SERIAL: &str = "5157F09EFDC096DE15EBE81A47057A7232F1B8E1";
 const MERCHANT_SERIAL: &str = "444F4864EA9B34415B8FE37A4C0CD53A5C33B0A1";
-const MCHID: &str = "1900000001";
 const APPID: &str = "wxd678efh567hg6787";
 const APP_SECRET: &str = "0f1e2d3c4b5a69788796a5b4c3d2e1f0";
 const NOTIFY_URL: &str = "https://shop.example.com/notify/paySuccess";
 const JSAPI_PATH: &str = "/v3/pay/transactions/jsapi";
 const WAIT: Duration = Duration::from_secs(5);
 const QUIET: Duration = Duration::from_millis(800);
-
-/// The WeChat Pay platform key: signs the fake's replies and the notifications.
-fn platform() -> &'static Signer {
-    static S: OnceLock<Signer> = OnceLock::new();
-    S.get_or_init(|| Signer::generate(API_V3_KEY, PLATFORM_SERIAL))
-}
-
-/// Another key with the platform's serial: a reply signed by it must be refused.
-fn rogue() -> &'static Signer {
-    static S: OnceLock<Signer> = OnceLock::new();
-    S.get_or_init(|| Signer::generate(API_V3_KEY, PLATFORM_SERIAL))
-}
-
-/// The merchant API key pair (the private half goes to the app as a PEM file).
-fn merchant() -> &'static RsaPrivateKey {
-    static K: OnceLock<RsaPrivateKey> = OnceLock::new();
-    K.get_or_init(|| RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048).unwrap())
-}
 
 /// True when `signature_b64` is the merchant's RSA-SHA256 signature of `message`.
 fn merchant_signed(message: &str, signature_b64: &str) -> bool {
@@ -290,15 +270,10 @@ async fn jsapi(State(fake): State<Fake>, headers: HeaderMap, body: Bytes) -> Res
 
 /// Wechat settings as resolved from flags / environment, pointed at the fake.
 fn wechat_settings(base: &str) -> WechatSettings {
-    use rsa::pkcs8::{EncodePrivateKey as _, LineEnding};
     let dir = tempfile::tempdir().unwrap();
     let merchant_key = dir.path().join("apiclient_key.pem");
     let platform_key = dir.path().join("wechatpay_platform.pem");
-    std::fs::write(
-        &merchant_key,
-        merchant().to_pkcs8_pem(LineEnding::LF).unwrap().as_bytes(),
-    )
-    .unwrap();
+    std::fs::write(&merchant_key, merchant_key_pem().as_bytes()).unwrap();
     std::fs::write(&platform_key, platform().public_key_pem()).unwrap();
     let settings = SettingsLayer {
         pay_mode: Some("wechat".into()),

@@ -15,45 +15,23 @@ mod common;
 use std::sync::OnceLock;
 use std::time::Duration;
 
+use common::wechat::{
+    API_V3_KEY, MCHID, PLATFORM_SERIAL as SERIAL, merchant_key_pem, platform, rogue,
+};
 use common::{Backend, TestApp};
 use serde_json::{Value, json};
 use sky_takeout::auth::Role;
 use sky_takeout::config::{PayMode, WechatSettings};
 use sky_takeout::payment::wechat::{NotifyHeaders, Signer};
 
-const API_V3_KEY: &str = "0123456789abcdefABCDEF0123456789";
 const OTHER_API_V3_KEY: &str = "zyxwvutsrqponmlkZYXWVUTSRQPONMLK";
-const SERIAL: &str = "5157F09EFDC096DE15EBE81A47057A7232F1B8E1";
-const MCHID: &str = "1900000001";
 const WAIT: Duration = Duration::from_secs(5);
 const QUIET: Duration = Duration::from_millis(800);
-
-/// The platform key WeChat signs with (RSA key generation is slow: one per test binary).
-fn platform() -> &'static Signer {
-    static S: OnceLock<Signer> = OnceLock::new();
-    S.get_or_init(|| Signer::generate(API_V3_KEY, SERIAL))
-}
-
-/// An attacker's key pair, with the same serial and (somehow) our API-v3 key.
-fn rogue() -> &'static Signer {
-    static S: OnceLock<Signer> = OnceLock::new();
-    S.get_or_init(|| Signer::generate(API_V3_KEY, SERIAL))
-}
 
 /// The real platform key but a different API-v3 key (resource encrypted for someone else).
 fn other_key() -> &'static Signer {
     static S: OnceLock<Signer> = OnceLock::new();
     S.get_or_init(|| Signer::generate(OTHER_API_V3_KEY, SERIAL))
-}
-
-/// The merchant API private key (PKCS#8 PEM); only needed for the app to start.
-fn merchant_key_pem() -> &'static str {
-    use rsa::pkcs8::{EncodePrivateKey as _, LineEnding};
-    static PEM: OnceLock<String> = OnceLock::new();
-    PEM.get_or_init(|| {
-        let key = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048).unwrap();
-        key.to_pkcs8_pem(LineEnding::LF).unwrap().to_string()
-    })
 }
 
 /// A local URL where nothing listens (the port was free a moment ago).
@@ -79,7 +57,7 @@ async fn spawn_wechat(backend: Backend) -> TestApp {
             max_skew_secs: 300,
             appid: "wxd678efh567hg6787".into(),
             app_secret: "app-secret-for-tests".into(),
-            merchant_key_pem: merchant_key_pem().into(),
+            merchant_key_pem: merchant_key_pem(),
             merchant_serial: "MERCHANT-SERIAL-1".into(),
             notify_url: "https://shop.example.com/notify/paySuccess".into(),
             pay_base: unreachable.clone(),

@@ -3,6 +3,8 @@
 //! WebSocket clients.
 #![allow(dead_code)]
 
+pub mod wechat;
+
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};

@@ -1,0 +1,38 @@
+//! WeChat Pay keys and constants shared by the payment tests. RSA key generation is slow, so
+//! each key is made once per test binary.
+
+use std::sync::OnceLock;
+
+use rsa::RsaPrivateKey;
+use sky_takeout::payment::wechat::Signer;
+
+/// The API-v3 key the app is configured with.
+pub const API_V3_KEY: &str = "0123456789abcdefABCDEF0123456789";
+/// The platform certificate serial.
+pub const PLATFORM_SERIAL: &str = "5157F09EFDC096DE15EBE81A47057A7232F1B8E1";
+/// Our merchant id.
+pub const MCHID: &str = "1900000001";
+
+/// The WeChat Pay platform key: signs notifications and the fake WeChat's replies.
+pub fn platform() -> &'static Signer {
+    static S: OnceLock<Signer> = OnceLock::new();
+    S.get_or_init(|| Signer::generate(API_V3_KEY, PLATFORM_SERIAL))
+}
+
+/// An attacker's key with the platform's serial and (somehow) our API-v3 key.
+pub fn rogue() -> &'static Signer {
+    static S: OnceLock<Signer> = OnceLock::new();
+    S.get_or_init(|| Signer::generate(API_V3_KEY, PLATFORM_SERIAL))
+}
+
+/// The merchant API key pair; the app gets the private half as a PEM file.
+pub fn merchant() -> &'static RsaPrivateKey {
+    static K: OnceLock<RsaPrivateKey> = OnceLock::new();
+    K.get_or_init(|| RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048).unwrap())
+}
+
+/// The merchant private key as PKCS#8 PEM.
+pub fn merchant_key_pem() -> String {
+    use rsa::pkcs8::{EncodePrivateKey as _, LineEnding};
+    merchant().to_pkcs8_pem(LineEnding::LF).unwrap().to_string()
+}
