@@ -1502,6 +1502,30 @@ async fn hostile_query_strings(backend: Backend) {
 // ---------------------------------------------------------------------------------------------
 // Tokens.
 
+/// Every merchant call on one order: details and each status action.
+fn merchant_order_calls(id: i64) -> Vec<(&'static str, String, Option<Value>)> {
+    vec![
+        ("GET", format!("/admin/order/details/{id}"), None),
+        (
+            "PUT",
+            "/admin/order/confirm".into(),
+            Some(json!({"id": id})),
+        ),
+        (
+            "PUT",
+            "/admin/order/rejection".into(),
+            Some(json!({"id": id, "rejectionReason": "抢单"})),
+        ),
+        (
+            "PUT",
+            "/admin/order/cancel".into(),
+            Some(json!({"id": id, "cancelReason": "抢单"})),
+        ),
+        ("PUT", format!("/admin/order/delivery/{id}"), None),
+        ("PUT", format!("/admin/order/complete/{id}"), None),
+    ]
+}
+
 fn now_secs() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -1689,31 +1713,14 @@ async fn bad_tokens_get_bare_401(backend: Backend) {
             Some(json!("not an object")),
         ),
     ];
-    let merchant_eps: Vec<(&str, String, Option<Value>)> = vec![
+    let mut merchant_eps: Vec<(&str, String, Option<Value>)> = merchant_order_calls(order_id);
+    merchant_eps.extend([
         (
             "GET",
             "/admin/order/conditionSearch?page=1&pageSize=10".into(),
             None,
         ),
         ("GET", "/admin/order/statistics".into(), None),
-        ("GET", format!("/admin/order/details/{order_id}"), None),
-        (
-            "PUT",
-            "/admin/order/confirm".into(),
-            Some(json!({"id": order_id})),
-        ),
-        (
-            "PUT",
-            "/admin/order/rejection".into(),
-            Some(json!({"id": order_id, "rejectionReason": "x"})),
-        ),
-        (
-            "PUT",
-            "/admin/order/cancel".into(),
-            Some(json!({"id": order_id, "cancelReason": "x"})),
-        ),
-        ("PUT", format!("/admin/order/delivery/{order_id}"), None),
-        ("PUT", format!("/admin/order/complete/{order_id}"), None),
         ("GET", "/admin/shop/status".into(), None),
         ("PUT", "/admin/shop/0".into(), None),
         ("GET", "/admin/alerts".into(), None),
@@ -1721,7 +1728,7 @@ async fn bad_tokens_get_bare_401(backend: Backend) {
         ("GET", "/admin/employee/me".into(), None),
         ("GET", "/admin/order/details/abc".into(), None),
         ("PUT", "/admin/order/confirm".into(), Some(json!([1, 2]))),
-    ];
+    ]);
     let before = snapshot(&app).await;
     let payload = |b: &Option<Value>| b.as_ref().map(json_body).unwrap_or(Payload::Empty);
 
@@ -1972,26 +1979,7 @@ async fn merchant_of_another_shop_cannot_touch_the_order(backend: Backend) {
         }
     };
     for id in [paid, accepted] {
-        let cases = [
-            ("GET", format!("/admin/order/details/{id}"), None),
-            (
-                "PUT",
-                "/admin/order/confirm".to_string(),
-                Some(json!({"id": id})),
-            ),
-            (
-                "PUT",
-                "/admin/order/rejection".to_string(),
-                Some(json!({"id": id, "rejectionReason": "抢单"})),
-            ),
-            (
-                "PUT",
-                "/admin/order/cancel".to_string(),
-                Some(json!({"id": id, "cancelReason": "抢单"})),
-            ),
-            ("PUT", format!("/admin/order/delivery/{id}"), None),
-            ("PUT", format!("/admin/order/complete/{id}"), None),
-        ];
+        let cases = merchant_order_calls(id);
         for (method, path, body) in cases {
             let r = m(method, path.clone(), body.clone()).await;
             business(
