@@ -5,12 +5,20 @@
 //! the last sequence it delivered, so a duplicate (relay retry, recovery scan, a second
 //! broker message) is dropped and a gap (a lost or reordered message) is filled from the log
 //! before anything newer is delivered: every socket sees each alert once, in order.
+//!
+//! Deliveries are not copied into a queue per socket: each shop has one ring of recent
+//! deliveries and every socket reads it from its own position (one allocation per alert, not
+//! per socket, and about a kilobyte less per idle connection than a channel each). A socket
+//! more than its queue length behind is closed as slow, exactly as a full channel was.
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::collections::{HashMap, VecDeque};
+use std::future::poll_fn;
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::task::Poll;
 use std::time::Duration;
 
+use futures_util::task::AtomicWaker;
 use tokio::sync::{Notify, mpsc};
 use tokio_util::sync::CancellationToken;
 
@@ -39,28 +47,74 @@ impl ConnKind {
     }
 }
 
-/// Why the hub wants a connection closed.
+/// Why the hub wants a connection closed: it could not keep up (close 4008).
 pub const KILL_SLOW: u8 = 1;
+/// Why the hub wants a connection closed: the server is shutting down (close 1012).
+pub const KILL_RESTART: u8 = 2;
 
 /// State shared between a connection's task and the hub.
 #[derive(Debug, Default)]
 pub struct ConnShared {
-    /// Woken when the hub closes the connection.
+    /// Notified when the hub closes the connection.
     pub kill: Notify,
-    /// The reason (`KILL_SLOW`), 0 while alive.
+    /// The reason (`KILL_SLOW`, `KILL_RESTART`), 0 while alive.
     pub reason: AtomicU8,
+    /// The connection's task, woken when its feed has something new or it is closed.
+    waker: AtomicWaker,
+    /// Feed position of the next delivery the connection reads (written by it alone).
+    pos: AtomicU64,
+}
+
+impl ConnShared {
+    fn close(&self, reason: u8) {
+        self.reason.store(reason, Ordering::Release);
+        self.kill.notify_one();
+        self.waker.wake();
+    }
 }
 
 struct ConnHandle {
     id: u64,
     kind: ConnKind,
-    tx: mpsc::Sender<Arc<Delivery>>,
+    queue: u64,
     shared: Arc<ConnShared>,
+}
+
+/// A shop's recent deliveries, read by each of its sockets from its own position. Holds what
+/// some socket has not read yet (at most the largest queue), plus the newest one.
+#[derive(Default)]
+struct Ring {
+    state: Mutex<RingState>,
+    /// `state.head()`, readable without the lock: a socket woken for something else (or
+    /// checking before it sleeps) learns that nothing is new without contending for it.
+    head: AtomicU64,
+}
+
+#[derive(Default)]
+struct RingState {
+    /// Position of `items[0]`.
+    start: u64,
+    items: VecDeque<Arc<Delivery>>,
+}
+
+impl RingState {
+    fn head(&self) -> u64 {
+        self.start + self.items.len() as u64
+    }
+
+    fn trim(&mut self, keep_from: u64) {
+        while self.start < keep_from && self.items.pop_front().is_some() {
+            self.start += 1;
+        }
+    }
 }
 
 struct ShopFeed {
     last_seq: i64,
     conns: Vec<ConnHandle>,
+    ring: Arc<Ring>,
+    /// The largest queue of the feed's sockets: the ring never holds more unread deliveries.
+    cap: u64,
 }
 
 /// A change in which shops this instance watches (for a broker that subscribes per shop).
@@ -93,12 +147,126 @@ struct Inner {
     feeds: Mutex<HashMap<i64, ShopFeed>>,
     next_id: AtomicU64,
     watch_tx: Mutex<Option<mpsc::UnboundedSender<Watch>>>,
+    /// Set once shutdown closed every connection: later ones are closed at once.
+    closing: AtomicBool,
+    /// Whether the shutdown watcher runs.
+    shutdown_watched: AtomicBool,
+}
+
+/// A connection's deliveries: its position in the shop's ring.
+pub struct Receiver {
+    ring: Arc<Ring>,
+    shared: Arc<ConnShared>,
+}
+
+impl Receiver {
+    /// Moves up to `max` pending deliveries into `out`: `None` once the connection was
+    /// closed by the hub (see [`ConnShared::reason`]), else how many were moved.
+    fn take(&self, out: &mut Vec<Arc<Delivery>>, max: usize) -> Option<usize> {
+        if self.shared.reason.load(Ordering::Acquire) != 0 {
+            return None;
+        }
+        let pos = self.shared.pos.load(Ordering::Relaxed);
+        if self.ring.head.load(Ordering::Acquire) == pos {
+            return Some(0);
+        }
+        let ring = self.ring.state.lock().expect("ring lock");
+        if pos < ring.start {
+            // Fell further behind than the ring keeps: the hub closes it as slow.
+            return None;
+        }
+        let n = ((ring.head() - pos) as usize).min(max);
+        if n > 0 {
+            let from = (pos - ring.start) as usize;
+            out.extend(ring.items.range(from..from + n).cloned());
+            self.shared.pos.store(pos + n as u64, Ordering::Release);
+        }
+        Some(n)
+    }
+
+    /// Waits for deliveries and moves up to `max` of them into `out` (oldest first); `None`
+    /// when the connection was closed by the hub.
+    pub async fn recv_many(&mut self, out: &mut Vec<Arc<Delivery>>, max: usize) -> Option<usize> {
+        poll_fn(|cx| match self.take(out, max) {
+            Some(0) => {
+                self.shared.waker.register(cx.waker());
+                match self.take(out, max) {
+                    Some(0) => Poll::Pending,
+                    r => Poll::Ready(r),
+                }
+            }
+            r => Poll::Ready(r),
+        })
+        .await
+    }
+
+    /// Waits for the next delivery; `None` when the connection was closed by the hub.
+    pub async fn recv(&mut self) -> Option<Arc<Delivery>> {
+        let mut one = Vec::with_capacity(1);
+        self.recv_many(&mut one, 1).await?;
+        one.pop()
+    }
+
+    /// Resolves when the hub closes the connection (slow, or shutting down).
+    pub async fn closed(&self) {
+        poll_fn(|cx| {
+            if self.shared.reason.load(Ordering::Acquire) != 0 {
+                return Poll::Ready(());
+            }
+            self.shared.waker.register(cx.waker());
+            if self.shared.reason.load(Ordering::Acquire) != 0 {
+                Poll::Ready(())
+            } else {
+                Poll::Pending
+            }
+        })
+        .await
+    }
+}
+
+/// Gives the allocator's free pages back to the system a second after connections arrive or
+/// leave. A burst of handshakes (each briefly holding an HTTP read buffer, a router clone and
+/// its queries' state) leaves freed memory scattered between live sockets, which glibc keeps
+/// resident: after 10,000 screens connect at once that is several kilobytes per screen.
+fn trim_after_burst() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        use std::sync::atomic::AtomicI64;
+        /// When the pending trim was scheduled (ms on the wall clock), 0 when none is.
+        static SCHEDULED: AtomicI64 = AtomicI64::new(0);
+        let now = crate::time::wall_ms();
+        let at = SCHEDULED.load(Ordering::Acquire);
+        // A trim is pending (a stale mark, from a runtime that stopped, expires after 10 s).
+        if (at != 0 && now - at < 10_000)
+            || SCHEDULED
+                .compare_exchange(at, now, Ordering::AcqRel, Ordering::Acquire)
+                .is_err()
+        {
+            return;
+        }
+        let Ok(rt) = tokio::runtime::Handle::try_current() else {
+            SCHEDULED.store(0, Ordering::Release);
+            return;
+        };
+        rt.spawn(async {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            SCHEDULED.store(0, Ordering::Release);
+            let _ = tokio::task::spawn_blocking(|| {
+                unsafe extern "C" {
+                    fn malloc_trim(pad: usize) -> i32;
+                }
+                // SAFETY: glibc's malloc_trim only releases free memory; it is thread-safe.
+                unsafe { malloc_trim(0) };
+            })
+            .await;
+        });
+    }
 }
 
 /// A connection's membership; leaving the hub happens when it is dropped.
 pub struct Registration {
-    /// Deliveries for this connection, bounded.
-    pub rx: mpsc::Receiver<Arc<Delivery>>,
+    /// Deliveries for this connection; more than its queue length behind, it is closed.
+    pub rx: Receiver,
     /// Shared kill switch.
     pub shared: Arc<ConnShared>,
     /// Everything with a sequence up to this one must come from the log (replay); everything
@@ -107,6 +275,13 @@ pub struct Registration {
     hub: Hub,
     shop_id: i64,
     id: u64,
+}
+
+impl Registration {
+    /// Closes this connection (and every other of the hub) when `stop` is cancelled.
+    pub fn close_all_on(&self, stop: &CancellationToken) {
+        self.hub.close_all_on(stop);
+    }
 }
 
 impl Drop for Registration {
@@ -129,7 +304,32 @@ impl Hub {
                 feeds: Mutex::new(HashMap::new()),
                 next_id: AtomicU64::new(1),
                 watch_tx: Mutex::new(None),
+                closing: AtomicBool::new(false),
+                shutdown_watched: AtomicBool::new(false),
             }),
+        }
+    }
+
+    /// Closes every connection (reason `KILL_RESTART`) when `stop` is cancelled, and any that
+    /// registers afterwards. One watcher per hub, so a socket does not poll the token itself.
+    pub fn close_all_on(&self, stop: &CancellationToken) {
+        if self.inner.shutdown_watched.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let (hub, stop) = (self.clone(), stop.clone());
+        tokio::spawn(async move {
+            stop.cancelled().await;
+            hub.close_all();
+        });
+    }
+
+    fn close_all(&self) {
+        let feeds = self.inner.feeds.lock().expect("feeds lock");
+        self.inner.closing.store(true, Ordering::Release);
+        for feed in feeds.values() {
+            for c in &feed.conns {
+                c.shared.close(KILL_RESTART);
+            }
         }
     }
 
@@ -164,31 +364,44 @@ impl Hub {
         queue: usize,
         db_seq: i64,
     ) -> Registration {
-        let (tx, rx) = mpsc::channel(queue);
         let shared = Arc::new(ConnShared::default());
         let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
+        let queue = queue.max(1) as u64;
         let handle = ConnHandle {
             id,
             kind,
-            tx,
+            queue,
             shared: shared.clone(),
         };
-        let (live_after, new_feed) = {
+        let (live_after, new_feed, ring) = {
             let mut feeds = self.inner.feeds.lock().expect("feeds lock");
             let new_feed = !feeds.contains_key(&shop_id);
-            let feed = feeds.entry(shop_id).or_insert(ShopFeed {
+            let feed = feeds.entry(shop_id).or_insert_with(|| ShopFeed {
                 last_seq: db_seq,
                 conns: Vec::new(),
+                ring: Arc::default(),
+                cap: 0,
             });
+            feed.cap = feed.cap.max(queue);
+            // Reads start after everything already in the ring.
+            let head = feed.ring.state.lock().expect("ring lock").head();
+            shared.pos.store(head, Ordering::Relaxed);
+            if self.inner.closing.load(Ordering::Acquire) {
+                shared.close(KILL_RESTART);
+            }
             feed.conns.push(handle);
-            (feed.last_seq, new_feed)
+            (feed.last_seq, new_feed, feed.ring.clone())
         };
         if new_feed {
             self.watch(Watch::Start(shop_id));
         }
+        trim_after_burst();
         metrics::gauge!("sky_connections_open", "kind" => kind.label()).increment(1.0);
         Registration {
-            rx,
+            rx: Receiver {
+                ring,
+                shared: shared.clone(),
+            },
             shared,
             live_after,
             hub: self.clone(),
@@ -214,6 +427,7 @@ impl Hub {
         }
         if let Some(kind) = removed_kind {
             metrics::gauge!("sky_connections_open", "kind" => kind.label()).decrement(1.0);
+            trim_after_burst();
         }
         if now_empty {
             self.watch(Watch::Stop(shop_id));
@@ -335,29 +549,33 @@ impl Hub {
     }
 }
 
-/// Queues a delivery on every socket of the feed. A full queue means the socket cannot keep
-/// up: it is dropped from the feed and told to close (it will reconnect and replay), so it
-/// never slows the others or the request that raised the alert.
+/// Appends a delivery to the shop's ring and wakes its sockets. A socket with more than its
+/// queue length unread cannot keep up: it is dropped from the feed and told to close (it will
+/// reconnect and replay), so it never slows the others or the request that raised the alert.
 fn fan_out(feed: &mut ShopFeed, d: &Arc<Delivery>) {
-    let legacy_too = d.legacy.is_some();
+    let head = {
+        let mut ring = feed.ring.state.lock().expect("ring lock");
+        ring.items.push_back(d.clone());
+        let head = ring.head();
+        feed.ring.head.store(head, Ordering::Release);
+        head
+    };
+    let mut min_pos = head;
     feed.conns.retain(|c| {
-        if c.kind == ConnKind::Legacy && !legacy_too {
-            return true;
+        let pos = c.shared.pos.load(Ordering::Acquire);
+        if head - pos > c.queue {
+            c.shared.close(KILL_SLOW);
+            metrics::counter!("sky_slow_socket_closes_total", "kind" => c.kind.label())
+                .increment(1);
+            metrics::gauge!("sky_connections_open", "kind" => c.kind.label()).decrement(1.0);
+            return false;
         }
-        match c.tx.try_send(d.clone()) {
-            Ok(()) => true,
-            Err(mpsc::error::TrySendError::Full(_)) => {
-                c.shared.reason.store(KILL_SLOW, Ordering::Relaxed);
-                c.shared.kill.notify_one();
-                metrics::counter!("sky_slow_socket_closes_total", "kind" => c.kind.label())
-                    .increment(1);
-                metrics::gauge!("sky_connections_open", "kind" => c.kind.label()).decrement(1.0);
-                false
-            }
-            Err(mpsc::error::TrySendError::Closed(_)) => {
-                metrics::gauge!("sky_connections_open", "kind" => c.kind.label()).decrement(1.0);
-                false
-            }
-        }
+        min_pos = min_pos.min(pos);
+        c.shared.waker.wake();
+        true
     });
+    // Keep what some socket has not read, never more than the largest queue (positions that
+    // advance meanwhile only make this keep a little more until the next delivery).
+    let mut ring = feed.ring.state.lock().expect("ring lock");
+    ring.trim(min_pos.max(head.saturating_sub(feed.cap)));
 }

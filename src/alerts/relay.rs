@@ -151,7 +151,7 @@ async fn scan(store: &Store, out: &Outlets, older_than: i64) {
         for a in rows {
             out.publish(Event::Alert(a)).await;
         }
-        if let Err(e) = sql::mark(store.pool(), Mark::Published, &ids, wall_ms()).await {
+        if let Err(e) = sql::mark(store, Mark::Published, &ids, wall_ms()).await {
             tracing::warn!(error = %e, "marking alerts published failed");
             return;
         }

@@ -46,7 +46,7 @@ impl Marks {
     pub async fn flush(&self, store: &Store) {
         let ids = std::mem::take(&mut *self.pending.lock().expect("marks lock"));
         for chunk in ids.chunks(500) {
-            if let Err(e) = sql::mark(store.pool(), self.mark, chunk, wall_ms()).await {
+            if let Err(e) = sql::mark(store, self.mark, chunk, wall_ms()).await {
                 tracing::warn!(error = %e, mark = ?self.mark, "recording alert marks failed");
             }
         }

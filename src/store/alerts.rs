@@ -3,7 +3,7 @@
 use sqlx::AssertSqlSafe;
 use sqlx::{AnyConnection, AnyPool};
 
-use super::{StoreError, id_list};
+use super::{Backend, Store, StoreError, id_list};
 use crate::alerts::model::{AlertRecord, content_for};
 
 const COLUMNS: &str =
@@ -79,8 +79,11 @@ pub enum Mark {
     Delivered,
 }
 
-/// Sets the mark's timestamp on these alerts where it is not set yet.
-pub async fn mark(pool: &AnyPool, mark: Mark, ids: &[i64], now: i64) -> Result<(), StoreError> {
+/// Sets the mark's timestamp on these alerts where it is not set yet, in a write
+/// transaction. On PostgreSQL the rows are locked in id order first, so two mark writers
+/// (published and delivered, of this or another instance) never deadlock, which PostgreSQL
+/// would only detect after a second while the relay waits.
+pub async fn mark(store: &Store, mark: Mark, ids: &[i64], now: i64) -> Result<(), StoreError> {
     if ids.is_empty() {
         return Ok(());
     }
@@ -88,14 +91,21 @@ pub async fn mark(pool: &AnyPool, mark: Mark, ids: &[i64], now: i64) -> Result<(
         Mark::Published => "published_at",
         Mark::Delivered => "delivered_at",
     };
-    let sql = format!(
-        "UPDATE alert_log SET {column} = $1 WHERE id IN ({}) AND {column} IS NULL",
-        id_list(ids)
-    );
+    let list = id_list(ids);
+    let mut tx = store.begin().await?;
+    if store.backend() == Backend::Postgres {
+        let lock = format!("SELECT id FROM alert_log WHERE id IN ({list}) ORDER BY id FOR UPDATE");
+        sqlx::query(AssertSqlSafe(lock))
+            .fetch_all(&mut *tx.conn())
+            .await?;
+    }
+    let sql =
+        format!("UPDATE alert_log SET {column} = $1 WHERE id IN ({list}) AND {column} IS NULL");
     sqlx::query(AssertSqlSafe(sql))
         .bind(now)
-        .execute(pool)
+        .execute(&mut *tx.conn())
         .await?;
+    tx.commit().await?;
     Ok(())
 }
 

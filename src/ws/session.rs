@@ -2,14 +2,16 @@
 //! from the hub (pending frames written together), pings, dead-peer detection, and the
 //! documented close codes. Generic over the socket so it can be driven by channels in tests.
 
+use std::future::Future;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes};
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use tokio_util::sync::CancellationToken;
 
-use crate::alerts::hub::{ConnKind, KILL_SLOW, Registration};
+use crate::alerts::hub::{ConnKind, KILL_RESTART, KILL_SLOW, Registration};
 use crate::alerts::model::Delivery;
 use crate::alerts::tracker::Tracker;
 
@@ -58,94 +60,154 @@ pub enum Reply {
 /// Sends `frames` (the replay) and then live deliveries until the socket ends. `on_text`
 /// handles text messages (the richer protocol's acks); `heartbeat`, if given, is a text frame
 /// sent with each ping, for browsers, which cannot see ping frames.
+///
+/// The socket is served by a task of its own and this returns at once: the caller's task
+/// (the upgrade, authentication and replay) carries kilobytes of state an idle screen does
+/// not need, and it ends here instead of living as long as the socket.
 pub async fn run<S, E, F, Fut>(
+    socket: S,
+    s: Session,
+    replay: Vec<Utf8Bytes>,
+    heartbeat: Option<fn() -> String>,
+    on_text: F,
+) where
+    S: Sink<Message, Error = E> + Stream<Item = Result<Message, E>> + Unpin + Send + 'static,
+    E: Send + 'static,
+    F: FnMut(Utf8Bytes) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Reply> + Send + 'static,
+{
+    tokio::spawn(serve(socket, s, replay, heartbeat, on_text));
+}
+
+/// The socket's task. Written as a function returning an `async move` block that uses its
+/// captures in place: an `async fn` would copy each argument into a second slot of the
+/// future, and this future is what every open socket costs.
+#[allow(clippy::manual_async_fn)]
+fn serve<S, E, F, Fut>(
     mut socket: S,
     mut s: Session,
     replay: Vec<Utf8Bytes>,
     heartbeat: Option<fn() -> String>,
     mut on_text: F,
-) where
-    S: Sink<Message, Error = E> + Stream<Item = Result<Message, E>> + Unpin,
-    F: FnMut(Utf8Bytes) -> Fut,
-    Fut: std::future::Future<Output = Reply>,
+) -> impl std::future::Future<Output = ()> + Send + 'static
+where
+    S: Sink<Message, Error = E> + Stream<Item = Result<Message, E>> + Unpin + Send + 'static,
+    E: Send + 'static,
+    F: FnMut(Utf8Bytes) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Reply> + Send + 'static,
+{
+    async move {
+        if !Box::pin(write_replay(&mut socket, replay)).await {
+            return;
+        }
+        s.tracker.replayed(&std::mem::take(&mut s.replayed_ids));
+        // Shutdown reaches the socket through the hub (one watcher for all sockets), so the loop
+        // below waits on one thing per wake-up instead of polling the shared token every time.
+        s.reg.close_all_on(&s.shutdown);
+        if s.shutdown.is_cancelled() {
+            Box::pin(close(&mut socket, CLOSE_RESTART, "server restarting")).await;
+            return;
+        }
+        let mut ping = tokio::time::interval(s.ping_every);
+        ping.reset();
+        let mut last_heard = Instant::now();
+        let silence_limit = s.ping_every.mul_f32(2.5);
+        let mut batch: Vec<Arc<Delivery>> = Vec::new();
+        loop {
+            tokio::select! {
+                biased;
+                n = s.reg.rx.recv_many(&mut batch, MAX_BATCH) => {
+                    if n.is_none() {
+                        Box::pin(close_killed(&mut socket, &s)).await;
+                        return;
+                    }
+                    // Usually the kernel takes the frames at once: only a write that has
+                    // to wait gets a deadline and watches for the hub giving up on it.
+                    let wrote = {
+                        let mut write = std::pin::pin!(write_batch(&mut socket, &batch, s.kind, s.skip_upto));
+                        match std::future::poll_fn(|cx| Poll::Ready(write.as_mut().poll(cx))).await {
+                            Poll::Ready(ok) => ok,
+                            // Boxed, like the closes: rare, and inline they would grow the
+                            // state every idle socket carries.
+                            Poll::Pending => Box::pin(async {
+                                tokio::select! {
+                                    biased;
+                                    r = tokio::time::timeout(WRITE_TIMEOUT, write) => matches!(r, Ok(true)),
+                                    _ = s.reg.rx.closed() => false,
+                                }
+                            })
+                            .await,
+                        }
+                    };
+                    if !wrote {
+                        Box::pin(close_killed(&mut socket, &s)).await;
+                        return;
+                    }
+                    for d in &batch {
+                        // Only the first write of an alert on this instance is recorded.
+                        if !d.recorded.load(std::sync::atomic::Ordering::Relaxed) {
+                            s.tracker.written(d);
+                        }
+                    }
+                    batch.clear();
+                }
+                msg = socket.next() => {
+                    last_heard = Instant::now();
+                    match msg {
+                        None | Some(Err(_)) => return,
+                        Some(Ok(Message::Close(_))) => {
+                            // tungstenite queued the close reply; flush it so the client sees a
+                            // clean close (1000) instead of 1006.
+                            let _ = Box::pin(tokio::time::timeout(Duration::from_secs(1), socket.close())).await;
+                            return;
+                        }
+                        // Boxed: an ack's database work is rare, and inline it would make every
+                        // idle connection's task as large as that future.
+                        Some(Ok(Message::Text(t))) => match Box::pin(on_text(t)).await {
+                            Reply::Nothing => {}
+                            Reply::Frame(f) => {
+                                if socket.send(Message::Text(f.into())).await.is_err() {
+                                    return;
+                                }
+                            }
+                            Reply::Close(code, why) => {
+                                Box::pin(close(&mut socket, code, why)).await;
+                                return;
+                            }
+                        },
+                        Some(Ok(_)) => {}
+                    }
+                }
+                _ = ping.tick() => {
+                    if last_heard.elapsed() > silence_limit {
+                        tracing::debug!("peer silent too long; dropping socket");
+                        return;
+                    }
+                    if let Some(h) = heartbeat
+                        && socket.feed(Message::Text(h().into())).await.is_err()
+                    {
+                        return;
+                    }
+                    if socket.send(Message::Ping(Default::default())).await.is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Writes the replay (oldest first) and flushes once.
+async fn write_replay<S, E>(socket: &mut S, replay: Vec<Utf8Bytes>) -> bool
+where
+    S: Sink<Message, Error = E> + Unpin,
 {
     for frame in replay {
         if socket.feed(Message::Text(frame)).await.is_err() {
-            return;
+            return false;
         }
     }
-    if socket.flush().await.is_err() {
-        return;
-    }
-    s.tracker.replayed(&std::mem::take(&mut s.replayed_ids));
-    let mut ping = tokio::time::interval(s.ping_every);
-    ping.reset();
-    let mut last_heard = Instant::now();
-    let silence_limit = s.ping_every.mul_f32(2.5);
-    loop {
-        tokio::select! {
-            biased;
-            _ = s.shutdown.cancelled() => {
-                close(&mut socket, CLOSE_RESTART, "server restarting").await;
-                return;
-            }
-            _ = s.reg.shared.kill.notified() => {
-                close_slow(&mut socket, &s).await;
-                return;
-            }
-            d = s.reg.rx.recv() => {
-                let Some(d) = d else { close_slow(&mut socket, &s).await; return };
-                let kill = s.reg.shared.clone();
-                let wrote = tokio::select! {
-                    r = tokio::time::timeout(WRITE_TIMEOUT, write_batch(&mut socket, d, &mut s)) => matches!(r, Ok(true)),
-                    _ = kill.kill.notified() => false,
-                };
-                if !wrote {
-                    close_slow(&mut socket, &s).await;
-                    return;
-                }
-            }
-            msg = socket.next() => {
-                last_heard = Instant::now();
-                match msg {
-                    None | Some(Err(_)) => return,
-                    Some(Ok(Message::Close(_))) => {
-                        // tungstenite queued the close reply; flush it so the client sees a
-                        // clean close (1000) instead of 1006.
-                        let _ = tokio::time::timeout(Duration::from_secs(1), socket.close()).await;
-                        return;
-                    }
-                    Some(Ok(Message::Text(t))) => match on_text(t).await {
-                        Reply::Nothing => {}
-                        Reply::Frame(f) => {
-                            if socket.send(Message::Text(f.into())).await.is_err() {
-                                return;
-                            }
-                        }
-                        Reply::Close(code, why) => {
-                            close(&mut socket, code, why).await;
-                            return;
-                        }
-                    },
-                    Some(Ok(_)) => {}
-                }
-            }
-            _ = ping.tick() => {
-                if last_heard.elapsed() > silence_limit {
-                    tracing::debug!("peer silent too long; dropping socket");
-                    return;
-                }
-                if let Some(h) = heartbeat
-                    && socket.feed(Message::Text(h().into())).await.is_err()
-                {
-                    return;
-                }
-                if socket.send(Message::Ping(Default::default())).await.is_err() {
-                    return;
-                }
-            }
-        }
-    }
+    socket.flush().await.is_ok()
 }
 
 fn frame_for(kind: ConnKind, d: &Delivery) -> Option<&Utf8Bytes> {
@@ -155,51 +217,49 @@ fn frame_for(kind: ConnKind, d: &Delivery) -> Option<&Utf8Bytes> {
     }
 }
 
-/// Writes this delivery and whatever else is already queued, then flushes once.
-async fn write_batch<S, E>(socket: &mut S, first: Arc<Delivery>, s: &mut Session) -> bool
+/// Writes the pending deliveries (everything queued when the socket woke up, up to
+/// `MAX_BATCH`) and flushes once: under load, many frames go out in one write.
+async fn write_batch<S, E>(
+    socket: &mut S,
+    batch: &[Arc<Delivery>],
+    kind: ConnKind,
+    skip_upto: i64,
+) -> bool
 where
     S: Sink<Message, Error = E> + Unpin,
 {
-    let mut batch = Vec::with_capacity(8);
-    batch.push(first);
-    while batch.len() < MAX_BATCH {
-        match s.reg.rx.try_recv() {
-            Ok(d) => batch.push(d),
-            Err(_) => break,
-        }
-    }
-    for d in &batch {
-        if d.seq.is_some_and(|seq| seq <= s.skip_upto) {
+    for d in batch {
+        if d.seq.is_some_and(|seq| seq <= skip_upto) {
             continue;
         }
-        if let Some(text) = frame_for(s.kind, d)
+        if let Some(text) = frame_for(kind, d)
             && socket.feed(Message::Text(text.clone())).await.is_err()
         {
             return false;
         }
     }
-    if socket.flush().await.is_err() {
-        return false;
-    }
-    for d in &batch {
-        s.tracker.written(d);
-    }
-    true
+    socket.flush().await.is_ok()
 }
 
-async fn close_slow<S, E>(socket: &mut S, s: &Session)
+/// Closes a socket the hub gave up on: 1012 when the server is shutting down, else 4008 (too
+/// slow: it fell a queue behind, or a write did not finish in time).
+async fn close_killed<S, E>(socket: &mut S, s: &Session)
 where
     S: Sink<Message, Error = E> + Unpin,
 {
-    if s.reg
+    match s
+        .reg
         .shared
         .reason
-        .load(std::sync::atomic::Ordering::Relaxed)
-        == KILL_SLOW
+        .load(std::sync::atomic::Ordering::Acquire)
     {
-        tracing::info!("closing a socket that could not keep up");
+        KILL_RESTART => close(socket, CLOSE_RESTART, "server restarting").await,
+        KILL_SLOW => {
+            tracing::info!("closing a socket that could not keep up");
+            close(socket, CLOSE_SLOW, "too slow: reconnect and replay").await;
+        }
+        _ => close(socket, CLOSE_SLOW, "too slow: reconnect and replay").await,
     }
-    close(socket, CLOSE_SLOW, "too slow: reconnect and replay").await;
 }
 
 /// Sends a close frame, giving up quickly on a peer that does not read.

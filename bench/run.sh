@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# One command per scenario, from the repository root:
+#   bench/run.sh idle | broadcast | overload | marketplace | marketplace-sqlite | marketplace-pg
+#              | cluster | cluster-redis | cluster-nats | pgbench | profile | report | all   [extra sky_bench.py flags]
+# Results: bench/results/runs.jsonl (one JSON line per run), bench/results/*.md and *.svg (report).
+set -euo pipefail
+REPO="$(cd "$(dirname "$0")/.." && pwd)"
+what="${1:-}"; shift || true
+case "$what" in
+  idle|broadcast|overload|marketplace|marketplace-sqlite|marketplace-pg|cluster|cluster-redis|cluster-nats|pgbench)
+    "$REPO/bench/setup.sh"
+    exec python3 "$REPO/bench/sky_bench.py" "$what" "$@" ;;
+  profile)
+    "$REPO/bench/setup.sh"
+    exec "$REPO/bench/profile.sh" "$@" ;;
+  report)
+    exec python3 "$REPO/bench/report.py" "$@" ;;
+  all)
+    "$REPO/bench/setup.sh"
+    for s in idle broadcast overload marketplace cluster; do python3 "$REPO/bench/sky_bench.py" "$s" "$@"; done
+    exec python3 "$REPO/bench/report.py" ;;
+  *) sed -n '2,5p' "$0" >&2; exit 2 ;;
+esac
