@@ -548,15 +548,7 @@ async fn slow_socket_is_closed_without_slowing_anyone() {
         ended.0 < n,
         "the stuck socket did not get everything ({ended:?})"
     );
-    let metrics = app
-        .http()
-        .get(format!("{}/metrics", app.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = common::metrics(&app.base).await;
     assert!(
         metrics.contains("sky_slow_socket_closes_total"),
         "{metrics}"

@@ -229,14 +229,7 @@ async fn alerts_cross_instances(kind: Kind) {
         "each alert once"
     );
     // They came through the broker (not the log audit, which runs every 5 s).
-    let metrics = common::http()
-        .get(format!("{}/metrics", a.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = common::metrics(&a.base).await;
     let received: f64 = metrics
         .lines()
         .find(|l| l.starts_with("sky_broker_received_total"))

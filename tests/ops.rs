@@ -46,16 +46,8 @@ async fn metrics_health_and_readiness() {
     admin
         .put("/admin/order/confirm", serde_json::json!({"id": id}))
         .await;
-    let metrics_url = format!("{}/metrics", app.base);
     let has_all = eventually(Duration::from_secs(10), || async {
-        let m = http
-            .get(&metrics_url)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let m = common::metrics(&app.base).await;
         [
             "sky_connections_open{kind=\"legacy\"}",
             "sky_connections_open{kind=\"rich\"}",
@@ -69,17 +61,7 @@ async fn metrics_health_and_readiness() {
         .all(|name| m.contains(name))
     })
     .await;
-    assert!(
-        has_all,
-        "{}",
-        http.get(&metrics_url)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
-    );
+    assert!(has_all, "{}", common::metrics(&app.base).await);
     app.shutdown().await;
 }
 

@@ -443,21 +443,10 @@ async fn login_prepay_then_notification_pays(backend: Backend) {
         "amount": {"total": amount, "payer_total": amount, "currency": "CNY", "payer_currency": "CNY"}
     });
     let (h, body) = platform().notification(&tx, now_secs(), "nonce-paid");
-    let resp = http()
-        .post(format!("{}/notify/paySuccess", app.base))
-        .header("content-type", "application/json")
-        .header("Wechatpay-Timestamp", &h.timestamp)
-        .header("Wechatpay-Nonce", &h.nonce)
-        .header("Wechatpay-Signature", &h.signature)
-        .header("Wechatpay-Serial", &h.serial)
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
+    let reply = common::wechat::notify(&app.base, &h, &body).await;
     assert_eq!(
-        resp.json::<Value>().await.unwrap(),
-        json!({"code": "SUCCESS", "message": "SUCCESS"})
+        reply,
+        (200, json!({"code": "SUCCESS", "message": "SUCCESS"}))
     );
     assert_eq!(order_state(&app, order_id).await, (2, 1));
     let frame = common::next_text(&mut screen, WAIT)

@@ -16,7 +16,7 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use common::wechat::{
-    API_V3_KEY, MCHID, PLATFORM_SERIAL as SERIAL, merchant_key_pem, platform, rogue,
+    API_V3_KEY, MCHID, PLATFORM_SERIAL as SERIAL, merchant_key_pem, notify, platform, rogue,
 };
 use common::{Backend, TestApp};
 use serde_json::{Value, json};
@@ -172,27 +172,6 @@ fn now_secs(app: &TestApp) -> i64 {
     app.clock.now_ms() / 1000
 }
 
-/// Posts a notification; returns (HTTP status, parsed JSON body).
-async fn notify(app: &TestApp, h: &NotifyHeaders, body: &[u8]) -> (u16, Value) {
-    let resp = http()
-        .post(format!("{}/notify/paySuccess", app.base))
-        .header("content-type", "application/json")
-        .header("Wechatpay-Timestamp", &h.timestamp)
-        .header("Wechatpay-Nonce", &h.nonce)
-        .header("Wechatpay-Signature", &h.signature)
-        .header("Wechatpay-Serial", &h.serial)
-        .header("Wechatpay-Signature-Type", "WECHATPAY2-SHA256-RSA2048")
-        .body(body.to_vec())
-        .send()
-        .await
-        .unwrap();
-    let status = resp.status().as_u16();
-    let text = resp.text().await.unwrap();
-    let v = serde_json::from_str(&text)
-        .unwrap_or_else(|_| panic!("notify reply is not JSON (HTTP {status}): {text:?}"));
-    (status, v)
-}
-
 #[track_caller]
 fn acknowledged(reply: &(u16, Value), what: &str) {
     assert_eq!(
@@ -263,7 +242,7 @@ async fn valid_notification_pays_once_and_alerts_once(backend: Backend) {
 
     let tx = transaction(&number, amount, "SUCCESS", MCHID);
     let (h, body) = platform().notification(&tx, now_secs(&app), "nonce-1");
-    acknowledged(&notify(&app, &h, &body).await, "a valid notification");
+    acknowledged(&notify(&app.base, &h, &body).await, "a valid notification");
     let (status, pay_status, checkout, txid) = order_state(&app, id).await;
     assert_eq!(
         (status, pay_status, checkout),
@@ -290,12 +269,12 @@ async fn valid_notification_pays_once_and_alerts_once(backend: Backend) {
     assert_eq!(new_order_alerts(&app, id).await, 1);
 
     acknowledged(
-        &notify(&app, &h, &body).await,
+        &notify(&app.base, &h, &body).await,
         "the same notification again",
     );
     let (h2, body2) = platform().notification(&tx, now_secs(&app), "nonce-2");
     acknowledged(
-        &notify(&app, &h2, &body2).await,
+        &notify(&app.base, &h2, &body2).await,
         "a retry with fresh headers",
     );
     assert_eq!(
@@ -322,7 +301,7 @@ async fn simultaneous_identical_notifications_alert_once(backend: Backend) {
         let (id, number, amount) = shopper.order(&app).await;
         let tx = transaction(&number, amount, "SUCCESS", MCHID);
         let (h, body) = platform().notification(&tx, now_secs(&app), "nonce-twin");
-        let (a, b) = tokio::join!(notify(&app, &h, &body), notify(&app, &h, &body));
+        let (a, b) = tokio::join!(notify(&app.base, &h, &body), notify(&app.base, &h, &body));
         acknowledged(
             &a,
             &format!("round {round}: first of two simultaneous notifications"),
@@ -447,7 +426,7 @@ async fn bad_notifications_are_refused_and_change_nothing(backend: Backend) {
     }
 
     for (what, h, body) in &cases {
-        let reply = notify(&app, h, body).await;
+        let reply = notify(&app.base, h, body).await;
         refused(&reply, what);
         assert_eq!(
             order_state(&app, id).await,
@@ -473,7 +452,7 @@ async fn bad_notifications_are_refused_and_change_nothing(backend: Backend) {
     // The order is still payable by a genuine notification afterwards.
     let (h, b) = platform().notification(&good, now_secs(&app), "n-genuine");
     acknowledged(
-        &notify(&app, &h, &b).await,
+        &notify(&app.base, &h, &b).await,
         "the genuine notification after the refused ones",
     );
     exactly_one_frame(&mut screen, id, &number, "the genuine notification").await;
@@ -501,7 +480,10 @@ async fn non_success_trade_state_is_acknowledged_and_ignored(backend: Backend) {
             now_secs(&app),
             "n-state",
         );
-        acknowledged(&notify(&app, &h, &b).await, &format!("trade_state {state}"));
+        acknowledged(
+            &notify(&app.base, &h, &b).await,
+            &format!("trade_state {state}"),
+        );
         assert_eq!(
             order_state(&app, id).await,
             (1, 0, false, None),

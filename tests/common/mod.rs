@@ -546,6 +546,18 @@ pub async fn wait_for(app: &RemoteApp, path: &str) {
     assert!(ok, "{url} did not answer");
 }
 
+/// The server's `/metrics` text.
+pub async fn metrics(base: &str) -> String {
+    http()
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
 /// Polls `f` until it returns true or `wait` passes.
 pub async fn eventually<F, Fut>(wait: Duration, mut f: F) -> bool
 where

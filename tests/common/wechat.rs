@@ -4,7 +4,8 @@
 use std::sync::OnceLock;
 
 use rsa::RsaPrivateKey;
-use sky_takeout::payment::wechat::Signer;
+use serde_json::Value;
+use sky_takeout::payment::wechat::{NotifyHeaders, Signer};
 
 /// The API-v3 key the app is configured with.
 pub const API_V3_KEY: &str = "0123456789abcdefABCDEF0123456789";
@@ -35,4 +36,25 @@ pub fn merchant() -> &'static RsaPrivateKey {
 pub fn merchant_key_pem() -> String {
     use rsa::pkcs8::{EncodePrivateKey as _, LineEnding};
     merchant().to_pkcs8_pem(LineEnding::LF).unwrap().to_string()
+}
+
+/// Posts a notification; returns (HTTP status, parsed JSON body).
+pub async fn notify(base: &str, h: &NotifyHeaders, body: &[u8]) -> (u16, Value) {
+    let resp = super::http()
+        .post(format!("{base}/notify/paySuccess"))
+        .header("content-type", "application/json")
+        .header("Wechatpay-Timestamp", &h.timestamp)
+        .header("Wechatpay-Nonce", &h.nonce)
+        .header("Wechatpay-Signature", &h.signature)
+        .header("Wechatpay-Serial", &h.serial)
+        .header("Wechatpay-Signature-Type", "WECHATPAY2-SHA256-RSA2048")
+        .body(body.to_vec())
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    let text = resp.text().await.unwrap();
+    let v = serde_json::from_str(&text)
+        .unwrap_or_else(|_| panic!("notify reply is not JSON (HTTP {status}): {text:?}"));
+    (status, v)
 }
