@@ -1,6 +1,27 @@
 //! sky-takeout: the Sky Take-Out (苍穹外卖) order backend, rebuilt around alerts that are
 //! never lost, never leaked and never block. Read top-down: each module uses only those
 //! above it in its line of work.
+//!
+//! # Layers
+//!
+//! Top to bottom, the order of the tour below; a module may use only the modules on the lines
+//! above it (checked by `scripts/check-layers.py`):
+//!
+//! ```text
+//! config    settings
+//! time      the clock and time formats
+//! store     the SQL
+//! auth      tokens and passwords
+//! orders    the order state machine and use cases
+//! payment   WeChat Pay
+//! alerts    alert model, log use cases, relay, brokers, hub, tracker
+//! http      REST endpoints
+//! ws        sockets and SSE
+//! web       the embedded dashboard
+//! tasks     scheduled jobs
+//! app       wiring
+//! watch     the terminal client
+//! ```
 
 /// Settings from flags, environment and the TOML file; the only reader of them.
 pub mod config;
