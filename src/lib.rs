@@ -10,6 +10,7 @@
 //! ```text
 //! config    settings
 //! time      the clock and time formats
+//! domain    pure types and rules
 //! store     the SQL
 //! auth      tokens and passwords
 //! orders    the order state machine and use cases
@@ -27,6 +28,8 @@
 pub mod config;
 /// The injectable clock and the contract's time formats.
 pub mod time;
+/// Pure types and rules.
+pub mod domain;
 /// Connection pool (SQLite | PostgreSQL), migrations, seeding, the SQL that changes rows.
 pub mod store;
 /// Tokens and password hashing.

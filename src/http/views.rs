@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::store::orders::{DetailRow, OrderRow};
+use crate::domain::order::{Order as OrderRow, OrderLine as DetailRow};
 use crate::time::fmt_minutes;
 
 /// Fen as a decimal JSON number (12.5 for 1250). Exact: the shortest repr of cents/100.

@@ -10,8 +10,11 @@ use super::state::{self, Action, Status};
 use super::{BAD_STATUS, NOT_FOUND, OrderError};
 use crate::alerts::model::{TYPE_NEW_ORDER, TYPE_REMINDER};
 use crate::alerts::relay::Relay;
-use crate::store::orders::{self as sql, NewOrder, OrderRow, Owner};
-use crate::store::{Store, alerts, customers, shops};
+use crate::domain::cart::CartItem;
+use crate::domain::order::{Order as OrderRow, OrderLine};
+use crate::store::carts::{self, Addition};
+use crate::store::orders::{self as sql, NewOrder, Owner};
+use crate::store::{Store, addresses, alerts, customers, shops};
 use crate::time::Clock;
 
 /// Packing fee per item and the flat delivery fee, in fen; the mini-program shows the same
@@ -75,10 +78,10 @@ impl Orders {
     pub async fn submit(&self, user_id: i64, input: SubmitInput) -> Result<Submitted, OrderError> {
         let now = self.clock.now_ms();
         let mut tx = self.store.begin().await?;
-        let address = customers::address(tx.conn(), user_id, input.address_book_id)
+        let address = addresses::address(tx.conn(), user_id, input.address_book_id)
             .await?
             .ok_or(OrderError::Rejected("用户地址为空，不能下单"))?;
-        let cart = customers::cart(tx.conn(), user_id).await?;
+        let cart = carts::cart(tx.conn(), user_id).await?;
         let Some(first) = cart.first() else {
             return Err(OrderError::Rejected("购物车数据为空，不能下单"));
         };
@@ -137,19 +140,20 @@ impl Orders {
         }
         let id = id.ok_or(OrderError::Rejected("下单失败，请重试"))?;
         for line in &cart {
-            sql::insert_detail(
-                tx.conn(),
-                id,
-                &line.name,
-                &line.image,
-                line.dish_id,
-                &line.dish_flavor,
-                line.number,
-                line.amount,
-            )
-            .await?;
+            let line = OrderLine {
+                id: 0,
+                order_id: id,
+                name: line.name.clone(),
+                image: line.image.clone(),
+                dish_id: line.dish_id,
+                setmeal_id: line.setmeal_id,
+                dish_flavor: line.dish_flavor.clone(),
+                number: line.number,
+                amount: line.amount,
+            };
+            sql::insert_line(tx.conn(), id, &line).await?;
         }
-        customers::cart_clear(tx.conn(), user_id).await?;
+        carts::clear(tx.conn(), user_id).await?;
         tx.commit().await?;
         Ok(Submitted {
             id,
@@ -372,25 +376,26 @@ impl Orders {
     /// Copies an order's lines back into the customer's cart (再来一单).
     pub async fn repeat(&self, user_id: i64, order_id: i64) -> Result<(), OrderError> {
         let order = self.customer_order(user_id, order_id).await?;
-        let lines = sql::details(self.store.pool(), &[order.id]).await?;
+        let lines = sql::lines(self.store.pool(), &[order.id]).await?;
         let now = self.clock.now_ms();
         let mut tx = self.store.begin().await?;
-        let cart = customers::cart(tx.conn(), user_id).await?;
+        let cart = carts::cart(tx.conn(), user_id).await?;
         if cart.iter().any(|l| l.shop_id != order.shop_id) {
             return Err(OrderError::Rejected("购物车中已有其他店铺的菜品"));
         }
         for l in lines {
             let Some(dish_id) = l.dish_id else { continue };
-            for _ in 0..l.number.clamp(0, 99) {
-                customers::cart_add(
-                    tx.conn(),
-                    user_id,
-                    order.shop_id,
-                    (dish_id, &l.name, &l.image, l.amount),
-                    &l.dish_flavor,
-                    now,
-                )
-                .await?;
+            let addition = Addition {
+                item: CartItem::Dish(dish_id),
+                shop_id: order.shop_id,
+                name: &l.name,
+                image: &l.image,
+                price: l.amount,
+                flavor: &l.dish_flavor,
+            };
+            let count = l.number.clamp(0, 99);
+            if count > 0 {
+                carts::add(tx.conn(), user_id, &addition, count, now).await?;
             }
         }
         tx.commit().await?;

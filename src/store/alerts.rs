@@ -1,13 +1,32 @@
 //! SQL of the durable alert log.
 
-use sqlx::AssertSqlSafe;
-use sqlx::{AnyConnection, AnyPool};
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, AnyPool, AssertSqlSafe, FromRow, Row};
 
 use super::{Backend, Store, StoreError, id_list};
-use crate::alerts::model::{AlertRecord, content_for};
+use crate::domain::alert::{AlertRecord, TYPE_NEW_ORDER, content_for};
+use crate::domain::status::Status;
+
+from_row!(AlertRecord {
+    id,
+    shop_id,
+    seq,
+    kind = "type",
+    realert,
+    order_id,
+    order_number,
+    content,
+    created_at,
+});
 
 const COLUMNS: &str =
     "id, shop_id, seq, type, realert, order_id, order_number, content, created_at";
+
+/// An alert row with its handled flag (`handled_at` set).
+fn with_handled(row: &AnyRow) -> Result<(AlertRecord, bool), sqlx::Error> {
+    let handled: Option<i64> = row.try_get("handled_at")?;
+    Ok((AlertRecord::from_row(row)?, handled.is_some()))
+}
 
 /// Appends an alert in the caller's transaction. Bumping `shop.alert_seq` takes the shop row's
 /// write lock until commit, so sequence numbers are gapless and follow commit order.
@@ -142,24 +161,14 @@ pub async fn range(
         "SELECT {COLUMNS}, handled_at FROM alert_log WHERE shop_id = $1 AND seq > $2 AND seq <= $3 \
          ORDER BY seq LIMIT $4"
     );
-    let rows: Vec<AlertWithHandled> = sqlx::query_as(AssertSqlSafe(sql))
+    let rows = sqlx::query(AssertSqlSafe(sql))
         .bind(shop_id)
         .bind(after)
         .bind(upto)
         .bind(limit)
         .fetch_all(pool)
         .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| (r.alert, r.handled_at.is_some()))
-        .collect())
-}
-
-#[derive(sqlx::FromRow)]
-struct AlertWithHandled {
-    #[sqlx(flatten)]
-    alert: AlertRecord,
-    handled_at: Option<i64>,
+    Ok(rows.iter().map(with_handled).collect::<Result<_, _>>()?)
 }
 
 /// Alerts of a shop that no screen has received and nobody handled, with `seq <= upto`.
@@ -213,16 +222,13 @@ pub async fn page(
         "SELECT {COLUMNS}, handled_at FROM alert_log WHERE shop_id = $1 AND seq < $2 {filter} \
          ORDER BY seq DESC LIMIT $3"
     );
-    let rows: Vec<AlertWithHandled> = sqlx::query_as(AssertSqlSafe(sql))
+    let rows = sqlx::query(AssertSqlSafe(sql))
         .bind(shop_id)
         .bind(before_seq)
         .bind(limit)
         .fetch_all(pool)
         .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| (r.alert, r.handled_at.is_some()))
-        .collect())
+    Ok(rows.iter().map(with_handled).collect::<Result<_, _>>()?)
 }
 
 /// Marks one alert (and the other unhandled alerts of the same order and type, i.e. its
@@ -288,11 +294,19 @@ pub struct RealertDue {
     pub realert_count: i64,
 }
 
-const NOT_HANDLED: &str = "NOT EXISTS (SELECT 1 FROM alert_log a WHERE a.order_id = orders.id \
-                           AND a.type = 1 AND a.handled_at IS NOT NULL)";
+/// The order's new-order alert was not handled yet.
+fn not_handled() -> String {
+    format!(
+        "NOT EXISTS (SELECT 1 FROM alert_log a WHERE a.order_id = orders.id \
+         AND a.type = {TYPE_NEW_ORDER} AND a.handled_at IS NOT NULL)"
+    )
+}
+
+/// Status of orders that re-alerts are for: paid, waiting for acceptance.
+const WAITING: Status = Status::AwaitingAcceptance;
 
 /// Orders awaiting acceptance, not handled, with fewer than `max` re-alerts, whose last
-/// type-1 alert is older than `first_cutoff` (none yet) or `repeat_cutoff` (after one).
+/// new-order alert is older than `first_cutoff` (none yet) or `repeat_cutoff` (after one).
 pub async fn realert_due(
     pool: &AnyPool,
     first_cutoff: i64,
@@ -302,9 +316,11 @@ pub async fn realert_due(
 ) -> Result<Vec<RealertDue>, StoreError> {
     let sql = format!(
         "SELECT id AS order_id, shop_id, number, realert_count FROM orders \
-         WHERE status = 2 AND realert_count < $1 \
+         WHERE status = {waiting} AND realert_count < $1 \
            AND ((realert_count = 0 AND last_alert_at <= $2) OR (realert_count > 0 AND last_alert_at <= $3)) \
-           AND {NOT_HANDLED} ORDER BY id LIMIT $4"
+           AND {not_handled} ORDER BY id LIMIT $4",
+        waiting = WAITING.code(),
+        not_handled = not_handled(),
     );
     Ok(sqlx::query_as(AssertSqlSafe(sql))
         .bind(max)
@@ -325,7 +341,9 @@ pub async fn claim_realert(
 ) -> Result<bool, StoreError> {
     let sql = format!(
         "UPDATE orders SET realert_count = realert_count + 1, last_alert_at = $1 \
-         WHERE id = $2 AND status = 2 AND realert_count = $3 AND {NOT_HANDLED}"
+         WHERE id = $2 AND status = {waiting} AND realert_count = $3 AND {not_handled}",
+        waiting = WAITING.code(),
+        not_handled = not_handled(),
     );
     let done = sqlx::query(AssertSqlSafe(sql))
         .bind(now)

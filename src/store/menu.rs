@@ -1,86 +1,84 @@
-//! SQL of categories, dishes and flavors.
+//! SQL of categories, dishes and flavors. "On sale" is the domain's [`ENABLED`] status.
 
 use sqlx::AssertSqlSafe;
 use sqlx::{AnyConnection, AnyPool};
 
 use super::StoreError;
+use crate::domain::menu::{Category, Dish, ENABLED, Flavor};
 
-/// A category.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct CategoryRow {
-    pub id: i64,
-    pub shop_id: i64,
-    #[sqlx(rename = "type")]
-    pub kind: i64,
-    pub name: String,
-    pub sort: i64,
-    pub status: i64,
-    pub created_at: i64,
-    pub updated_at: i64,
-}
+from_row!(Category {
+    id,
+    shop_id,
+    kind = "type",
+    name,
+    sort,
+    status,
+    created_at,
+    updated_at,
+});
 
-/// A dish.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct DishRow {
-    pub id: i64,
-    pub shop_id: i64,
-    pub category_id: i64,
-    pub name: String,
-    pub price: i64,
-    pub image: String,
-    pub description: String,
-    pub status: i64,
-    pub updated_at: i64,
-}
+from_row!(Dish {
+    id,
+    shop_id,
+    category_id,
+    name,
+    price,
+    image,
+    description,
+    status,
+    updated_at,
+});
 
-/// A dish flavor: a name and a JSON list of choices.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct FlavorRow {
-    pub id: i64,
-    pub dish_id: i64,
-    pub name: String,
-    pub value: String,
-}
+from_row!(Flavor {
+    id,
+    dish_id,
+    name,
+    value,
+});
+
+const DISH_COLUMNS: &str =
+    "id, shop_id, category_id, name, price, image, description, status, updated_at";
 
 /// Enabled categories of a shop, optionally of one type, by sort order.
 pub async fn categories(
     pool: &AnyPool,
     shop_id: i64,
     kind: Option<i64>,
-) -> Result<Vec<CategoryRow>, StoreError> {
+) -> Result<Vec<Category>, StoreError> {
     Ok(sqlx::query_as(
         "SELECT id, shop_id, type, name, sort, status, created_at, updated_at FROM category \
-         WHERE shop_id = $1 AND status = 1 AND ($2 IS NULL OR type = $2) ORDER BY sort, id",
+         WHERE shop_id = $1 AND status = $3 AND ($2 IS NULL OR type = $2) ORDER BY sort, id",
     )
     .bind(shop_id)
     .bind(kind)
+    .bind(ENABLED)
     .fetch_all(pool)
     .await?)
 }
 
 /// Dishes on sale in a category.
-pub async fn dishes_in(pool: &AnyPool, category_id: i64) -> Result<Vec<DishRow>, StoreError> {
-    Ok(sqlx::query_as(
-        "SELECT id, shop_id, category_id, name, price, image, description, status, updated_at FROM dish \
-         WHERE category_id = $1 AND status = 1 ORDER BY id",
-    )
-    .bind(category_id)
-    .fetch_all(pool)
-    .await?)
+pub async fn dishes_in(pool: &AnyPool, category_id: i64) -> Result<Vec<Dish>, StoreError> {
+    let sql = format!(
+        "SELECT {DISH_COLUMNS} FROM dish WHERE category_id = $1 AND status = $2 ORDER BY id"
+    );
+    Ok(sqlx::query_as(AssertSqlSafe(sql))
+        .bind(category_id)
+        .bind(ENABLED)
+        .fetch_all(pool)
+        .await?)
 }
 
 /// A dish by id (on sale or not).
-pub async fn dish(pool: &AnyPool, id: i64) -> Result<Option<DishRow>, StoreError> {
-    Ok(sqlx::query_as(
-        "SELECT id, shop_id, category_id, name, price, image, description, status, updated_at FROM dish WHERE id = $1",
-    )
-    .bind(id)
-    .fetch_optional(pool)
-    .await?)
+pub async fn dish(pool: &AnyPool, id: i64) -> Result<Option<Dish>, StoreError> {
+    let sql = format!("SELECT {DISH_COLUMNS} FROM dish WHERE id = $1");
+    Ok(sqlx::query_as(AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(pool)
+        .await?)
 }
 
 /// Flavors of the given dishes.
-pub async fn flavors(pool: &AnyPool, dish_ids: &[i64]) -> Result<Vec<FlavorRow>, StoreError> {
+pub async fn flavors(pool: &AnyPool, dish_ids: &[i64]) -> Result<Vec<Flavor>, StoreError> {
     if dish_ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -102,13 +100,14 @@ pub async fn insert_category(
 ) -> Result<i64, StoreError> {
     Ok(sqlx::query_scalar(
         "INSERT INTO category (shop_id, type, name, sort, status, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, 1, $5, $5) RETURNING id",
+         VALUES ($1, $2, $3, $4, $6, $5, $5) RETURNING id",
     )
     .bind(shop_id)
     .bind(kind)
     .bind(name)
     .bind(sort)
     .bind(now)
+    .bind(ENABLED)
     .fetch_one(&mut *conn)
     .await?)
 }
@@ -125,7 +124,7 @@ pub async fn insert_dish(
 ) -> Result<i64, StoreError> {
     Ok(sqlx::query_scalar(
         "INSERT INTO dish (shop_id, category_id, name, price, image, description, status, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, '', $5, 1, $6, $6) RETURNING id",
+         VALUES ($1, $2, $3, $4, '', $5, $7, $6, $6) RETURNING id",
     )
     .bind(shop_id)
     .bind(category_id)
@@ -133,6 +132,7 @@ pub async fn insert_dish(
     .bind(price)
     .bind(description)
     .bind(now)
+    .bind(ENABLED)
     .fetch_one(&mut *conn)
     .await?)
 }

@@ -1,10 +1,28 @@
 //! Storage: the connection pool (SQLite or PostgreSQL through sqlx's `Any` driver), migrations,
-//! demo data, and the SQL that changes rows (one file per table group).
+//! demo data, and all the SQL (one file per table group). Queries return the domain's types;
+//! status codes in SQL text come from the domain's constants, never literals.
 //!
 //! Both backends run the very same SQL text: `$1`-style placeholders (SQLite accepts them),
 //! `BIGINT` columns decoded as `i64`, times as Unix milliseconds and money as integer fen.
 
+/// Implements sqlx's `FromRow` for a domain type, one column per field (`field = "column"`
+/// where the names differ), so the domain stays free of sqlx.
+macro_rules! from_row {
+    ($ty:ty { $($field:ident $(= $col:literal)?),* $(,)? }) => {
+        impl<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> for $ty {
+            fn from_row(row: &'r sqlx::any::AnyRow) -> Result<Self, sqlx::Error> {
+                use sqlx::Row as _;
+                Ok(Self { $($field: row.try_get(from_row!(@col $field $($col)?))?,)* })
+            }
+        }
+    };
+    (@col $field:ident $col:literal) => { $col };
+    (@col $field:ident) => { stringify!($field) };
+}
+
+pub mod addresses;
 pub mod alerts;
+pub mod carts;
 pub mod customers;
 pub mod menu;
 pub mod orders;
@@ -53,12 +71,18 @@ pub struct Store {
 pub struct WriteTx {
     tx: Transaction<'static, Any>,
     _writer: Option<OwnedMutexGuard<()>>,
+    backend: Backend,
 }
 
 impl WriteTx {
     /// The connection to run statements on.
     pub fn conn(&mut self) -> &mut AnyConnection {
         &mut self.tx
+    }
+
+    /// Which backend this transaction runs on.
+    pub fn backend(&self) -> Backend {
+        self.backend
     }
 
     /// Commits; dropping without commit rolls back.
@@ -165,6 +189,7 @@ impl Store {
         Ok(WriteTx {
             tx,
             _writer: writer,
+            backend: self.backend,
         })
     }
 

@@ -1,137 +1,166 @@
 //! SQL of orders and their lines. Every status change is conditional on the current status
-//! (the state machine's `from_states`), so racing changes have exactly one winner.
+//! (the state machine's `from_states`), so racing changes have exactly one winner. Status
+//! codes come from the domain's constants.
 
 use sqlx::AssertSqlSafe;
 use sqlx::{AnyConnection, AnyPool};
 
 use super::StoreError;
-use crate::orders::state::{self, Action};
+use crate::domain::order::{Order, OrderFilter, OrderLine};
+use crate::domain::status::{self as state, Action, PayStatus, Status};
 
-/// All columns of `orders`.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct OrderRow {
-    pub id: i64,
-    pub shop_id: i64,
-    pub number: String,
-    pub status: i64,
-    pub user_id: i64,
-    pub address_book_id: i64,
-    pub order_time: i64,
-    pub checkout_time: Option<i64>,
-    pub pay_method: i64,
-    pub pay_status: i64,
-    pub amount: i64,
-    pub remark: String,
-    pub phone: String,
-    pub address: String,
-    pub user_name: String,
-    pub consignee: String,
-    pub cancel_reason: Option<String>,
-    pub rejection_reason: Option<String>,
-    pub cancel_time: Option<i64>,
-    pub estimated_delivery_time: Option<i64>,
-    pub delivery_status: i64,
-    pub delivery_time: Option<i64>,
-    pub pack_amount: i64,
-    pub tableware_number: i64,
-    pub tableware_status: i64,
-    pub last_reminder_at: Option<i64>,
-}
+from_row!(Order {
+    id,
+    shop_id,
+    number,
+    status,
+    user_id,
+    address_book_id,
+    order_time,
+    checkout_time,
+    pay_method,
+    pay_status,
+    amount,
+    remark,
+    phone,
+    address,
+    user_name,
+    consignee,
+    cancel_reason,
+    rejection_reason,
+    cancel_time,
+    estimated_delivery_time,
+    delivery_status,
+    delivery_time,
+    pack_amount,
+    tableware_number,
+    tableware_status,
+    last_reminder_at,
+});
 
 const ORDER_COLUMNS: &str = "id, shop_id, number, status, user_id, address_book_id, order_time, \
     checkout_time, pay_method, pay_status, amount, remark, phone, address, user_name, consignee, \
     cancel_reason, rejection_reason, cancel_time, estimated_delivery_time, delivery_status, \
     delivery_time, pack_amount, tableware_number, tableware_status, last_reminder_at";
 
-/// One line of an order.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct DetailRow {
-    pub id: i64,
-    pub order_id: i64,
-    pub name: String,
-    pub image: String,
-    pub dish_id: Option<i64>,
-    pub setmeal_id: Option<i64>,
-    pub dish_flavor: String,
-    pub number: i64,
-    pub amount: i64,
+from_row!(OrderLine {
+    id,
+    order_id,
+    name,
+    image,
+    dish_id,
+    setmeal_id,
+    dish_flavor,
+    number,
+    amount,
+});
+
+/// `a,b,c` of these statuses' codes, for `status IN (…)`; the codes are the domain's own
+/// constants, never input.
+pub(crate) fn status_list(statuses: &[Status]) -> String {
+    statuses
+        .iter()
+        .map(|s| s.code().to_string())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// The `status IN (…)` list of the statuses `action` is allowed from.
+pub(crate) fn sql_in(action: Action) -> String {
+    status_list(state::from_states(action))
 }
 
 /// A new order, before it has an id.
 #[derive(Debug, Clone)]
 pub struct NewOrder {
+    /// The shop every line belongs to.
     pub shop_id: i64,
+    /// Order number (drawn again on a clash).
     pub number: String,
+    /// The customer.
     pub user_id: i64,
+    /// The chosen address.
     pub address_book_id: i64,
+    /// Now, Unix ms.
     pub order_time: i64,
+    /// As chosen.
     pub pay_method: i64,
+    /// Computed total, in fen.
     pub amount: i64,
+    /// The customer's remark.
     pub remark: String,
+    /// Consignee's phone.
     pub phone: String,
+    /// One-line address.
     pub address: String,
+    /// The customer's name.
     pub user_name: String,
+    /// Consignee.
     pub consignee: String,
+    /// As asked, Unix ms.
     pub estimated_delivery_time: Option<i64>,
+    /// 1 as soon as possible, 0 at the chosen time.
     pub delivery_status: i64,
+    /// Packing fee, in fen.
     pub pack_amount: i64,
+    /// Sets of tableware.
     pub tableware_number: i64,
+    /// 1 as many as dishes, 0 a given number.
     pub tableware_status: i64,
 }
 
-/// Inserts an order (status 1, unpaid) and returns its id, or `None` when its number is
+/// Inserts an order (pending payment, unpaid) and returns its id, or `None` when its number is
 /// taken (the caller picks another; the transaction stays usable on both backends).
 pub async fn insert(conn: &mut AnyConnection, o: &NewOrder) -> Result<Option<i64>, StoreError> {
-    Ok(sqlx::query_scalar(
+    let sql = format!(
         "INSERT INTO orders (shop_id, number, status, user_id, address_book_id, order_time, pay_method, \
          pay_status, amount, remark, phone, address, user_name, consignee, estimated_delivery_time, \
          delivery_status, pack_amount, tableware_number, tableware_status) \
-         VALUES ($1, $2, 1, $3, $4, $5, $6, 0, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) ON CONFLICT (number) DO NOTHING RETURNING id",
-    )
-    .bind(o.shop_id)
-    .bind(&o.number)
-    .bind(o.user_id)
-    .bind(o.address_book_id)
-    .bind(o.order_time)
-    .bind(o.pay_method)
-    .bind(o.amount)
-    .bind(&o.remark)
-    .bind(&o.phone)
-    .bind(&o.address)
-    .bind(&o.user_name)
-    .bind(&o.consignee)
-    .bind(o.estimated_delivery_time)
-    .bind(o.delivery_status)
-    .bind(o.pack_amount)
-    .bind(o.tableware_number)
-    .bind(o.tableware_status)
-    .fetch_optional(&mut *conn)
-    .await?)
+         VALUES ($1, $2, {pending}, $3, $4, $5, $6, {unpaid}, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
+         ON CONFLICT (number) DO NOTHING RETURNING id",
+        pending = Status::PendingPayment.code(),
+        unpaid = PayStatus::Unpaid.code(),
+    );
+    Ok(sqlx::query_scalar(AssertSqlSafe(sql))
+        .bind(o.shop_id)
+        .bind(&o.number)
+        .bind(o.user_id)
+        .bind(o.address_book_id)
+        .bind(o.order_time)
+        .bind(o.pay_method)
+        .bind(o.amount)
+        .bind(&o.remark)
+        .bind(&o.phone)
+        .bind(&o.address)
+        .bind(&o.user_name)
+        .bind(&o.consignee)
+        .bind(o.estimated_delivery_time)
+        .bind(o.delivery_status)
+        .bind(o.pack_amount)
+        .bind(o.tableware_number)
+        .bind(o.tableware_status)
+        .fetch_optional(&mut *conn)
+        .await?)
 }
 
-/// Inserts one order line.
-#[allow(clippy::too_many_arguments)]
-pub async fn insert_detail(
+/// Inserts one order line (`id` and `order_id` of `line` are ignored).
+pub async fn insert_line(
     conn: &mut AnyConnection,
     order_id: i64,
-    name: &str,
-    image: &str,
-    dish_id: i64,
-    dish_flavor: &str,
-    number: i64,
-    amount: i64,
+    line: &OrderLine,
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO order_detail (order_id, name, image, dish_id, dish_flavor, number, amount) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO order_detail (order_id, name, image, dish_id, setmeal_id, dish_flavor, number, amount) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(order_id)
-    .bind(name)
-    .bind(image)
-    .bind(dish_id)
-    .bind(dish_flavor)
-    .bind(number)
-    .bind(amount)
+    .bind(&line.name)
+    .bind(&line.image)
+    .bind(line.dish_id)
+    .bind(line.setmeal_id)
+    .bind(&line.dish_flavor)
+    .bind(line.number)
+    .bind(line.amount)
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -141,7 +170,7 @@ pub async fn insert_detail(
 pub async fn by_id<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
     ex: E,
     id: i64,
-) -> Result<Option<OrderRow>, StoreError> {
+) -> Result<Option<Order>, StoreError> {
     let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1");
     Ok(sqlx::query_as(AssertSqlSafe(sql))
         .bind(id)
@@ -153,7 +182,7 @@ pub async fn by_id<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
 pub async fn by_number<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
     ex: E,
     number: &str,
-) -> Result<Option<OrderRow>, StoreError> {
+) -> Result<Option<Order>, StoreError> {
     let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE number = $1");
     Ok(sqlx::query_as(AssertSqlSafe(sql))
         .bind(number)
@@ -162,7 +191,10 @@ pub async fn by_number<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
 }
 
 /// Lines of the given orders.
-pub async fn details(pool: &AnyPool, order_ids: &[i64]) -> Result<Vec<DetailRow>, StoreError> {
+pub async fn lines<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
+    ex: E,
+    order_ids: &[i64],
+) -> Result<Vec<OrderLine>, StoreError> {
     if order_ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -171,7 +203,7 @@ pub async fn details(pool: &AnyPool, order_ids: &[i64]) -> Result<Vec<DetailRow>
          FROM order_detail WHERE order_id IN ({}) ORDER BY id",
         super::id_list(order_ids)
     );
-    Ok(sqlx::query_as(AssertSqlSafe(sql)).fetch_all(pool).await?)
+    Ok(sqlx::query_as(AssertSqlSafe(sql)).fetch_all(ex).await?)
 }
 
 /// Who may change an order.
@@ -183,7 +215,7 @@ pub enum Owner {
     User(i64),
 }
 
-/// Marks an unpaid order paid. Returns the row when this call made the change.
+/// Marks an unpaid order paid. Returns (order id, shop id) when this call made the change.
 pub async fn mark_paid(
     conn: &mut AnyConnection,
     number: &str,
@@ -191,9 +223,13 @@ pub async fn mark_paid(
     now: i64,
 ) -> Result<Option<(i64, i64)>, StoreError> {
     let sql = format!(
-        "UPDATE orders SET status = 2, pay_status = 1, checkout_time = $1, transaction_id = $2, \
-         last_alert_at = $1 WHERE number = $3 AND pay_status = 0 AND status IN ({}) RETURNING id, shop_id",
-        state::sql_in(Action::Pay)
+        "UPDATE orders SET status = {to}, pay_status = {paid}, checkout_time = $1, transaction_id = $2, \
+         last_alert_at = $1 WHERE number = $3 AND pay_status = {unpaid} AND status IN ({from}) \
+         RETURNING id, shop_id",
+        to = state::target(Action::Pay).code(),
+        paid = PayStatus::Paid.code(),
+        unpaid = PayStatus::Unpaid.code(),
+        from = sql_in(Action::Pay),
     );
     Ok(sqlx::query_as(AssertSqlSafe(sql))
         .bind(now)
@@ -201,6 +237,15 @@ pub async fn mark_paid(
         .bind(number)
         .fetch_optional(&mut *conn)
         .await?)
+}
+
+/// `pay_status` after a cancel or a rejection: a paid order is refunded.
+fn refund_clause() -> String {
+    format!(
+        "pay_status = CASE WHEN pay_status = {paid} THEN {refunded} ELSE pay_status END",
+        paid = PayStatus::Paid.code(),
+        refunded = PayStatus::Refunded.code(),
+    )
 }
 
 /// Applies a merchant or customer action. True when this call made the change.
@@ -212,7 +257,7 @@ pub async fn apply(
     reason: Option<&str>,
     now: i64,
 ) -> Result<bool, StoreError> {
-    let refund = "pay_status = CASE WHEN pay_status = 1 THEN 2 ELSE pay_status END";
+    let refund = refund_clause();
     // (SET clause, binds the reason as $3, binds `now` as $3 or $4)
     let (set, with_reason, with_now) = match action {
         Action::Reject => (
@@ -235,7 +280,7 @@ pub async fn apply(
     let sql = format!(
         "UPDATE orders SET status = {}{set} WHERE id = $1 AND {owner_col} = $2 AND status IN ({})",
         state::target(action).code(),
-        state::sql_in(action)
+        sql_in(action)
     );
     let mut q = sqlx::query(AssertSqlSafe(sql))
         .bind(order_id)
@@ -260,16 +305,18 @@ pub async fn claim_reminder(
     now: i64,
     window_ms: i64,
 ) -> Result<bool, StoreError> {
-    let done = sqlx::query(
-        "UPDATE orders SET last_reminder_at = $1 WHERE id = $2 AND user_id = $3 AND status IN (2, 3, 4) \
+    let sql = format!(
+        "UPDATE orders SET last_reminder_at = $1 WHERE id = $2 AND user_id = $3 AND status IN ({}) \
          AND (last_reminder_at IS NULL OR last_reminder_at <= $4)",
-    )
-    .bind(now)
-    .bind(order_id)
-    .bind(user_id)
-    .bind(now - window_ms)
-    .execute(&mut *conn)
-    .await?;
+        status_list(state::REMINDABLE)
+    );
+    let done = sqlx::query(AssertSqlSafe(sql))
+        .bind(now)
+        .bind(order_id)
+        .bind(user_id)
+        .bind(now - window_ms)
+        .execute(&mut *conn)
+        .await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -280,9 +327,11 @@ pub async fn cancel_unpaid_before(
     now: i64,
 ) -> Result<u64, StoreError> {
     let sql = format!(
-        "UPDATE orders SET status = 6, cancel_reason = '订单超时，自动取消', cancel_time = $1 \
-         WHERE status IN ({}) AND pay_status = 0 AND order_time <= $2",
-        state::sql_in(Action::PaymentTimeout)
+        "UPDATE orders SET status = {to}, cancel_reason = '订单超时，自动取消', cancel_time = $1 \
+         WHERE status IN ({from}) AND pay_status = {unpaid} AND order_time <= $2",
+        to = state::target(Action::PaymentTimeout).code(),
+        from = sql_in(Action::PaymentTimeout),
+        unpaid = PayStatus::Unpaid.code(),
     );
     Ok(sqlx::query(AssertSqlSafe(sql))
         .bind(now)
@@ -299,8 +348,9 @@ pub async fn complete_delivering_before(
     now: i64,
 ) -> Result<u64, StoreError> {
     let sql = format!(
-        "UPDATE orders SET status = 5, delivery_time = $1 WHERE status IN ({}) AND order_time <= $2",
-        state::sql_in(Action::Complete)
+        "UPDATE orders SET status = {}, delivery_time = $1 WHERE status IN ({}) AND order_time <= $2",
+        state::target(Action::Complete).code(),
+        sql_in(Action::Complete)
     );
     Ok(sqlx::query(AssertSqlSafe(sql))
         .bind(now)
@@ -310,25 +360,13 @@ pub async fn complete_delivering_before(
         .rows_affected())
 }
 
-/// Filters of the merchant's order search.
-#[derive(Debug, Default, Clone)]
-pub struct Search {
-    pub shop_id: i64,
-    pub number: Option<String>,
-    pub phone: Option<String>,
-    pub status: Option<i64>,
-    pub begin: Option<i64>,
-    pub end: Option<i64>,
-    pub user_id: Option<i64>,
-}
-
 /// A page of orders (newest first) and the total count.
 pub async fn search(
     pool: &AnyPool,
-    f: &Search,
+    f: &OrderFilter,
     offset: i64,
     limit: i64,
-) -> Result<(i64, Vec<OrderRow>), StoreError> {
+) -> Result<(i64, Vec<Order>), StoreError> {
     // Fixed clause text with NULL-tolerant placeholders keeps the SQL constant and all
     // values bound, never spliced.
     let filter = "($1 = 0 OR shop_id = $1) AND ($2 IS NULL OR number LIKE $2) AND ($3 IS NULL OR phone LIKE $3) \
@@ -367,17 +405,37 @@ pub async fn search(
 
 /// Counts of a shop's orders awaiting acceptance, accepted and out for delivery.
 pub async fn statistics(pool: &AnyPool, shop_id: i64) -> Result<(i64, i64, i64), StoreError> {
-    let rows: Vec<(i64, i64)> = sqlx::query_as(
-        "SELECT status, COUNT(*) FROM orders WHERE shop_id = $1 AND status IN (2, 3, 4) GROUP BY status",
-    )
-    .bind(shop_id)
-    .fetch_all(pool)
-    .await?;
-    let get = |s| {
+    let counted = [
+        Status::AwaitingAcceptance,
+        Status::Accepted,
+        Status::Delivering,
+    ];
+    let sql = format!(
+        "SELECT status, COUNT(*) FROM orders WHERE shop_id = $1 AND status IN ({}) GROUP BY status",
+        status_list(&counted)
+    );
+    let rows: Vec<(i64, i64)> = sqlx::query_as(AssertSqlSafe(sql))
+        .bind(shop_id)
+        .fetch_all(pool)
+        .await?;
+    let get = |s: Status| {
         rows.iter()
-            .find(|(st, _)| *st == s)
+            .find(|(st, _)| *st == s.code())
             .map(|(_, n)| *n)
             .unwrap_or(0)
     };
-    Ok((get(2), get(3), get(4)))
+    Ok((get(counted[0]), get(counted[1]), get(counted[2])))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Action::*;
+
+    #[test]
+    fn sql_lists_match_the_table() {
+        assert_eq!(sql_in(CustomerCancel), "1,2");
+        assert_eq!(sql_in(MerchantCancel), "1,2,3,4");
+        assert_eq!(status_list(state::REMINDABLE), "2,3,4");
+    }
 }

@@ -2,6 +2,7 @@
 //! empty database.
 
 use super::{Store, StoreError, WriteTx, menu, shops};
+use crate::domain::menu::DISH_CATEGORY;
 
 /// A demo dish: name, price in fen, description, has the spice flavor.
 type DemoDish = (&'static str, i64, &'static str, bool);
@@ -70,8 +71,15 @@ async fn create_shop_in(tx: &mut WriteTx, s: &NewShop<'_>, now: i64) -> Result<i
     .await?;
     if s.demo_menu {
         for (sort, (category, dishes)) in DEMO_MENU.iter().enumerate() {
-            let cat = menu::insert_category(tx.conn(), shop_id, 1, category, sort as i64 + 1, now)
-                .await?;
+            let cat = menu::insert_category(
+                tx.conn(),
+                shop_id,
+                DISH_CATEGORY,
+                category,
+                sort as i64 + 1,
+                now,
+            )
+            .await?;
             for (name, price, description, spicy) in dishes.iter() {
                 let dish =
                     menu::insert_dish(tx.conn(), shop_id, cat, name, *price, description, now)

@@ -3,17 +3,17 @@
 use sqlx::{AnyConnection, AnyPool};
 
 use super::StoreError;
+use crate::domain::account::{ACTIVE, Employee};
+use crate::domain::shop::OPEN;
 
-/// A merchant account.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct EmployeeRow {
-    pub id: i64,
-    pub shop_id: i64,
-    pub username: String,
-    pub name: String,
-    pub password_hash: String,
-    pub status: i64,
-}
+from_row!(Employee {
+    id,
+    shop_id,
+    username,
+    name,
+    password_hash,
+    status,
+});
 
 /// Creates a shop and returns its id.
 pub async fn insert_shop(
@@ -22,10 +22,11 @@ pub async fn insert_shop(
     now: i64,
 ) -> Result<i64, StoreError> {
     Ok(sqlx::query_scalar(
-        "INSERT INTO shop (name, status, created_at) VALUES ($1, 1, $2) RETURNING id",
+        "INSERT INTO shop (name, status, created_at) VALUES ($1, $3, $2) RETURNING id",
     )
     .bind(name)
     .bind(now)
+    .bind(OPEN)
     .fetch_one(&mut *conn)
     .await?)
 }
@@ -40,13 +41,15 @@ pub async fn insert_employee(
     now: i64,
 ) -> Result<i64, StoreError> {
     Ok(sqlx::query_scalar(
-        "INSERT INTO employee (shop_id, username, name, password_hash, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        "INSERT INTO employee (shop_id, username, name, password_hash, status, created_at) \
+         VALUES ($1, $2, $3, $4, $6, $5) RETURNING id",
     )
     .bind(shop_id)
     .bind(username)
     .bind(name)
     .bind(password_hash)
     .bind(now)
+    .bind(ACTIVE)
     .fetch_one(&mut *conn)
     .await?)
 }
@@ -55,7 +58,7 @@ pub async fn insert_employee(
 pub async fn employee_by_username(
     pool: &AnyPool,
     username: &str,
-) -> Result<Option<EmployeeRow>, StoreError> {
+) -> Result<Option<Employee>, StoreError> {
     Ok(sqlx::query_as(
         "SELECT id, shop_id, username, name, password_hash, status FROM employee WHERE username = $1",
     )
@@ -65,7 +68,7 @@ pub async fn employee_by_username(
 }
 
 /// A merchant account by id.
-pub async fn employee_by_id(pool: &AnyPool, id: i64) -> Result<Option<EmployeeRow>, StoreError> {
+pub async fn employee_by_id(pool: &AnyPool, id: i64) -> Result<Option<Employee>, StoreError> {
     Ok(sqlx::query_as(
         "SELECT id, shop_id, username, name, password_hash, status FROM employee WHERE id = $1",
     )
@@ -74,15 +77,18 @@ pub async fn employee_by_id(pool: &AnyPool, id: i64) -> Result<Option<EmployeeRo
     .await?)
 }
 
-/// A shop's status (1 open, 0 closed), `None` when there is no such shop.
-pub async fn shop_status(pool: &AnyPool, shop_id: i64) -> Result<Option<i64>, StoreError> {
+/// A shop's status ([`OPEN`] or closed), `None` when there is no such shop.
+pub async fn shop_status<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
+    ex: E,
+    shop_id: i64,
+) -> Result<Option<i64>, StoreError> {
     Ok(sqlx::query_scalar("SELECT status FROM shop WHERE id = $1")
         .bind(shop_id)
-        .fetch_optional(pool)
+        .fetch_optional(ex)
         .await?)
 }
 
-/// Opens (1) or closes (0) a shop.
+/// Opens or closes a shop.
 pub async fn set_shop_status(pool: &AnyPool, shop_id: i64, status: i64) -> Result<(), StoreError> {
     sqlx::query("UPDATE shop SET status = $1 WHERE id = $2")
         .bind(status)

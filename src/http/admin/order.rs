@@ -6,11 +6,12 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
 use crate::app::AppState;
+use crate::domain::order::OrderFilter as Search;
 use crate::http::error::{ApiError, ApiResult, Envelope, done, ok};
 use crate::http::extract::{Body, Merchant, PathParam, QueryParams};
 use crate::http::views::{OrderView, Page, paging};
 use crate::orders::state::Action;
-use crate::store::orders::{self as sql, Search};
+use crate::store::orders as sql;
 use crate::time::parse_local;
 
 pub fn router() -> Router<AppState> {
@@ -68,7 +69,7 @@ async fn search(
     };
     let (total, rows) = sql::search(app.store.pool(), &filter, offset, limit).await?;
     let ids: Vec<i64> = rows.iter().map(|o| o.id).collect();
-    let details = sql::details(app.store.pool(), &ids).await?;
+    let details = sql::lines(app.store.pool(), &ids).await?;
     Ok(ok(Page {
         total,
         records: OrderView::many(rows, details, true),
@@ -101,7 +102,7 @@ async fn details(
     PathParam(id): PathParam<i64>,
 ) -> ApiResult<Json<Envelope<OrderView>>> {
     let order = app.orders.shop_order(m.shop_id, id).await?;
-    let lines = sql::details(app.store.pool(), &[order.id]).await?;
+    let lines = sql::lines(app.store.pool(), &[order.id]).await?;
     Ok(ok(OrderView::new(order, lines, true)))
 }
 

@@ -6,9 +6,10 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
 use crate::app::AppState;
+use crate::domain::address::Address as AddressRow;
 use crate::http::error::{ApiError, ApiResult, Envelope, done, ok};
 use crate::http::extract::{Body, Customer, PathParam, QueryParams};
-use crate::store::customers::{self, AddressRow};
+use crate::store::addresses as customers;
 
 pub fn router() -> Router<AppState> {
     Router::new()

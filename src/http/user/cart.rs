@@ -6,10 +6,12 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
 use crate::app::AppState;
+use crate::domain::cart::CartItem;
 use crate::http::error::{ApiError, ApiResult, Envelope, done, ok};
 use crate::http::extract::{Body, Customer};
 use crate::http::views::money;
-use crate::store::{customers, menu};
+use crate::store::carts::{self, Addition};
+use crate::store::menu;
 use crate::time::fmt_minutes;
 
 pub fn router() -> Router<AppState> {
@@ -55,7 +57,7 @@ async fn add(
         .filter(|d| d.status == 1)
         .ok_or_else(|| ApiError::business("菜品不存在或已停售"))?;
     let mut tx = app.store.begin().await?;
-    let cart = customers::cart(tx.conn(), c.user_id).await?;
+    let cart = carts::cart(tx.conn(), c.user_id).await?;
     if cart.iter().any(|l| l.shop_id != dish.shop_id) {
         return Err(ApiError::business(
             "购物车中已有其他店铺的菜品，请先清空购物车",
@@ -64,15 +66,15 @@ async fn add(
     if cart.iter().map(|l| l.number).sum::<i64>() >= 999 {
         return Err(ApiError::business("购物车已满"));
     }
-    customers::cart_add(
-        tx.conn(),
-        c.user_id,
-        dish.shop_id,
-        (dish.id, &dish.name, &dish.image, dish.price),
-        &flavor,
-        app.clock.now_ms(),
-    )
-    .await?;
+    let addition = Addition {
+        item: CartItem::Dish(dish.id),
+        shop_id: dish.shop_id,
+        name: &dish.name,
+        image: &dish.image,
+        price: dish.price,
+        flavor: &flavor,
+    };
+    carts::add(tx.conn(), c.user_id, &addition, 1, app.clock.now_ms()).await?;
     tx.commit().await?;
     Ok(done())
 }
@@ -85,7 +87,7 @@ struct CartView {
     image: String,
     user_id: i64,
     shop_id: i64,
-    dish_id: i64,
+    dish_id: Option<i64>,
     setmeal_id: Option<i64>,
     dish_flavor: String,
     number: i64,
@@ -97,7 +99,7 @@ async fn list(
     State(app): State<AppState>,
     c: Customer,
 ) -> ApiResult<Json<Envelope<Vec<CartView>>>> {
-    let rows = customers::cart(app.store.pool(), c.user_id).await?;
+    let rows = carts::cart(app.store.pool(), c.user_id).await?;
     Ok(ok(rows
         .into_iter()
         .map(|l| CartView {
@@ -107,7 +109,7 @@ async fn list(
             user_id: l.user_id,
             shop_id: l.shop_id,
             dish_id: l.dish_id,
-            setmeal_id: None,
+            setmeal_id: l.setmeal_id,
             dish_flavor: l.dish_flavor,
             number: l.number,
             amount: money(l.amount),
@@ -123,7 +125,7 @@ async fn sub(
 ) -> ApiResult<Json<Envelope<()>>> {
     let (dish_id, flavor) = req.parse()?;
     let mut tx = app.store.begin().await?;
-    let found = customers::cart_sub(tx.conn(), c.user_id, dish_id, &flavor).await?;
+    let found = carts::sub(tx.conn(), c.user_id, CartItem::Dish(dish_id), &flavor).await?;
     tx.commit().await?;
     if !found {
         return Err(ApiError::business("购物车中没有该菜品"));
@@ -133,7 +135,7 @@ async fn sub(
 
 async fn clean(State(app): State<AppState>, c: Customer) -> ApiResult<Json<Envelope<()>>> {
     let mut tx = app.store.begin().await?;
-    customers::cart_clear(tx.conn(), c.user_id).await?;
+    carts::clear(tx.conn(), c.user_id).await?;
     tx.commit().await?;
     Ok(done())
 }

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::app::AppState;
 use crate::config::PayMode;
+use crate::domain::order::OrderFilter as Search;
 use crate::http::error::{ApiError, ApiResult, Envelope, done, ok};
 use crate::http::extract::{Body, Customer, PathParam, QueryParams};
 use crate::http::views::{OrderView, Page, money, paging};
@@ -14,7 +15,7 @@ use crate::orders::service::SubmitInput;
 use crate::orders::state::Status;
 use crate::payment::wechat_api::Prepay;
 use crate::store::customers;
-use crate::store::orders::{self as sql, Search};
+use crate::store::orders as sql;
 use crate::time::{fmt_minutes, parse_local};
 
 pub fn router() -> Router<AppState> {
@@ -217,7 +218,7 @@ async fn history(
     };
     let (total, rows) = sql::search(app.store.pool(), &filter, offset, limit).await?;
     let ids: Vec<i64> = rows.iter().map(|o| o.id).collect();
-    let details = sql::details(app.store.pool(), &ids).await?;
+    let details = sql::lines(app.store.pool(), &ids).await?;
     Ok(ok(Page {
         total,
         records: OrderView::many(rows, details, false),
@@ -230,7 +231,7 @@ async fn detail(
     PathParam(id): PathParam<i64>,
 ) -> ApiResult<Json<Envelope<OrderView>>> {
     let order = app.orders.customer_order(c.user_id, id).await?;
-    let details = sql::details(app.store.pool(), &[order.id]).await?;
+    let details = sql::lines(app.store.pool(), &[order.id]).await?;
     Ok(ok(OrderView::new(order, details, false)))
 }
 

@@ -1,0 +1,21 @@
+//! Pure types and rules: the order state machine, orders and their lines, the cart's rules,
+//! addresses, accounts, shops, the menu, alerts and their wire frames, money. No I/O, and
+//! nothing of tokio, sqlx or axum: every rule here is a plain function, unit-tested beside it,
+//! and shared by every use case that needs it (so a rule has one home).
+
+pub mod account;
+pub mod address;
+pub mod alert;
+pub mod cart;
+pub mod frames;
+pub mod menu;
+pub mod money;
+pub mod order;
+pub mod shop;
+pub mod status;
+
+/// A business rule said no. The message is the contract's Chinese text, shown to the user as
+/// `{"code":0,"msg":…}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Refusal(pub &'static str);
