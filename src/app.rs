@@ -13,13 +13,14 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::alerts::broker::Broker;
-use crate::alerts::hub::{Hub, Ingest};
 use crate::alerts::relay::{self, Relay};
 use crate::alerts::service::Alerts;
 use crate::alerts::tracker::Tracker;
 use crate::auth::{Tokens, hash_password, random_string};
 use crate::config::{BrokerUrl, Settings};
+use crate::hub::Hub;
+use crate::hub::broker::Broker;
+use crate::hub::ingest::Ingest;
 use crate::orders::service::Orders;
 use crate::payment::wechat::Verifier;
 use crate::payment::wechat_api::WechatClient;
@@ -65,10 +66,10 @@ pub struct Application {
     state: AppState,
     background: CancellationToken,
     tasks: TaskTracker,
-    relay_rx: Option<tokio::sync::mpsc::Receiver<crate::alerts::model::Event>>,
+    relay_rx: Option<tokio::sync::mpsc::Receiver<crate::domain::alert::Event>>,
     relay: Relay,
-    ingest_tx: tokio::sync::mpsc::Sender<crate::alerts::hub::Ingest>,
-    ingest_rx: Option<tokio::sync::mpsc::Receiver<crate::alerts::hub::Ingest>>,
+    ingest_tx: tokio::sync::mpsc::Sender<crate::hub::ingest::Ingest>,
+    ingest_rx: Option<tokio::sync::mpsc::Receiver<crate::hub::ingest::Ingest>>,
 }
 
 /// The process-wide Prometheus recorder (metrics macros use one global recorder).

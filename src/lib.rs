@@ -15,7 +15,8 @@
 //! auth      tokens and passwords
 //! orders    the order state machine and use cases
 //! payment   WeChat Pay
-//! alerts    alert model, log use cases, relay, brokers, hub, tracker
+//! hub       fan-out ring, brokers, gap repair
+//! alerts    relay, marks, tracker, alert use cases
 //! http      REST endpoints
 //! ws        sockets and SSE
 //! web       the embedded dashboard
@@ -38,7 +39,9 @@ pub mod auth;
 pub mod orders;
 /// Payment providers: mock, WeChat Pay notification verification, login and JSAPI client.
 pub mod payment;
-/// The alert model, durable log use cases, relay, brokers, hub and delivery tracker.
+/// Fan-out to this instance's sockets, brokers between instances, gap repair.
+pub mod hub;
+/// The alert log's use cases, relay, marks and delivery tracker.
 pub mod alerts;
 /// REST endpoints, the reply envelope, extractors.
 pub mod http;

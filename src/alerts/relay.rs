@@ -10,10 +10,10 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::broker::Broker;
-use super::hub::Ingest;
-use super::model::{AlertRecord, Event};
 use super::tracker::Marks;
+use crate::domain::alert::{AlertRecord, Event, TYPE_NEW_ORDER};
+use crate::hub::broker::Broker;
+use crate::hub::ingest::Ingest;
 use crate::store::Store;
 use crate::store::alerts::{self as sql, Mark};
 use crate::time::wall_ms;
@@ -46,7 +46,7 @@ impl Relay {
     /// Hands over alerts that were just committed.
     pub fn committed(&self, alerts: Vec<AlertRecord>) {
         for a in alerts {
-            metrics::counter!("sky_alerts_created_total", "type" => if a.kind == 1 { "1" } else { "2" }, "realert" => if a.realert > 0 { "yes" } else { "no" }).increment(1);
+            metrics::counter!("sky_alerts_created_total", "type" => if a.kind == TYPE_NEW_ORDER { "1" } else { "2" }, "realert" => if a.realert > 0 { "yes" } else { "no" }).increment(1);
             if self.tx.try_send(Event::Alert(a)).is_err() {
                 // The row is in the log: the next scan publishes it.
                 self.overflow.store(true, Ordering::Relaxed);

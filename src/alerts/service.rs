@@ -1,9 +1,9 @@
 //! Alert use cases: acknowledging, reading the log for replays, and re-alerting orders
 //! that still wait for acceptance.
 
-use super::model::{AlertRecord, TYPE_NEW_ORDER};
 use super::relay::Relay;
 use crate::config::RealertSettings;
+use crate::domain::alert::{AlertRecord, TYPE_NEW_ORDER};
 use crate::store::{Store, StoreError, alerts as sql};
 use crate::time::Clock;
 

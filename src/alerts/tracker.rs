@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use super::model::Delivery;
+use crate::hub::delivery::Delivery;
 use crate::store::Store;
 use crate::store::alerts::{self as sql, Mark};
 use crate::time::wall_ms;

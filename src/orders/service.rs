@@ -8,8 +8,8 @@ use rand::Rng;
 
 use super::state::{self, Action, Status};
 use super::{BAD_STATUS, NOT_FOUND, OrderError};
-use crate::alerts::model::{TYPE_NEW_ORDER, TYPE_REMINDER};
 use crate::alerts::relay::Relay;
+use crate::domain::alert::{TYPE_NEW_ORDER, TYPE_REMINDER};
 use crate::domain::cart::CartItem;
 use crate::domain::order::{Order as OrderRow, OrderLine};
 use crate::store::carts::{self, Addition};

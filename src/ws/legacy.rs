@@ -8,9 +8,9 @@ use axum::response::{IntoResponse, Response};
 
 use super::handshake::{Refused, authenticate, origin_allowed};
 use super::session::{self, Reply, Session};
-use crate::alerts::hub::ConnKind;
-use crate::alerts::model::legacy_frame;
 use crate::app::AppState;
+use crate::domain::frames::legacy_frame;
+use crate::hub::ConnKind;
 
 /// Upgrades after the origin and session checks. `sid` is the page's random id: any value,
 /// and a repeated one never evicts another live socket.

@@ -14,11 +14,11 @@ use serde_json::json;
 
 use super::handshake::{Refused, origin_allowed};
 use super::session::{self, CLOSE_BAD_MESSAGE, CLOSE_UNAUTHORIZED, Reply, Session};
-use crate::alerts::hub::ConnKind;
-use crate::alerts::model::rich_alert_frame;
 use crate::app::AppState;
 use crate::auth::Role;
+use crate::domain::frames::rich_alert_frame;
 use crate::http::extract::{Merchant, merchant_from_parts};
+use crate::hub::ConnKind;
 
 /// Time allowed for the first (auth) message.
 const AUTH_TIMEOUT: Duration = Duration::from_secs(10);

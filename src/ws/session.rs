@@ -11,9 +11,9 @@ use axum::extract::ws::{CloseFrame, Message, Utf8Bytes};
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use tokio_util::sync::CancellationToken;
 
-use crate::alerts::hub::{ConnKind, KILL_RESTART, KILL_SLOW, Registration};
-use crate::alerts::model::Delivery;
 use crate::alerts::tracker::Tracker;
+use crate::hub::delivery::Delivery;
+use crate::hub::{ConnKind, KILL_RESTART, KILL_SLOW, Registration};
 
 /// Close code: the server is restarting or shutting down; reconnect (elsewhere).
 pub const CLOSE_RESTART: u16 = 1012;

@@ -14,10 +14,11 @@ use futures_util::stream::{self, Stream};
 use serde_json::json;
 
 use super::handshake::authenticate;
-use crate::alerts::hub::{ConnKind, Registration};
-use crate::alerts::model::{Delivery, rich_alert_frame};
 use crate::alerts::tracker::Tracker;
 use crate::app::AppState;
+use crate::domain::frames::rich_alert_frame;
+use crate::hub::delivery::Delivery;
+use crate::hub::{ConnKind, Registration};
 
 /// Opens the stream after the origin and session checks.
 pub async fn stream(State(app): State<AppState>, req: Request) -> Response {

@@ -6,8 +6,8 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
-use crate::alerts::model::AlertRecord;
 use crate::app::AppState;
+use crate::domain::alert::AlertRecord;
 use crate::http::error::{ApiError, ApiResult, Envelope, ok};
 use crate::http::extract::{Merchant, PathParam, QueryParams};
 use crate::time::fmt_seconds;

@@ -10,7 +10,8 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::{accept, backoff, subject};
-use crate::alerts::hub::{Hub, Ingest, Watch};
+use crate::hub::ingest::Ingest;
+use crate::hub::{Hub, Watch};
 
 /// Publishes queued messages; during an outage they fail fast and are dropped.
 pub async fn publisher(

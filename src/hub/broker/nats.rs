@@ -10,7 +10,8 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::{accept, subject};
-use crate::alerts::hub::{Hub, Ingest, Watch};
+use crate::hub::ingest::Ingest;
+use crate::hub::{Hub, Watch};
 
 /// Connects (retrying in the background), publishes queued messages and keeps one
 /// subscription per watched shop.

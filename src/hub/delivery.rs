@@ -1,11 +1,11 @@
-//! What an alert is, and its wire frames (built once per alert, shared by every socket).
+//! An event ready to write: its frames built once and shared by every socket of the shop.
 
 use std::sync::atomic::AtomicBool;
 
 use axum::extract::ws::Utf8Bytes;
 
-pub use crate::domain::alert::*;
-pub use crate::domain::frames::*;
+use crate::domain::alert::Event;
+use crate::domain::frames::{legacy_frame, rich_alert_frame, rich_handled_frame};
 
 /// An event ready to write: both encodings built once and shared by every socket.
 #[derive(Debug)]

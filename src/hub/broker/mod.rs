@@ -14,9 +14,10 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::hub::{Hub, Ingest};
-use super::model::Event;
+use super::Hub;
+use super::ingest::Ingest;
 use crate::config::BrokerUrl;
+use crate::domain::alert::Event;
 
 /// Outgoing messages waiting for the broker; past this, the broker is behind or down and
 /// messages are dropped (the other instances repair from the log).

@@ -1,0 +1,334 @@
+//! The in-process hub: which sockets of this instance watch which shop, the fan-out to them
+//! (one ring per shop, `ring`), the single ingest loop with its gap repair (`ingest`), the
+//! brokers that carry events between instances (`broker`), and the allocator trim after
+//! bursts of connections (`trim`).
+//!
+//! The hub only carries wake-ups; the alert log is the source of truth. Per shop it remembers
+//! the last sequence it delivered, so a duplicate (relay retry, recovery scan, a second
+//! broker message) is dropped and a gap (a lost or reordered message) is filled from the log
+//! before anything newer is delivered: every socket sees each alert once, in order.
+
+pub mod broker;
+pub mod delivery;
+pub mod ingest;
+pub mod ring;
+mod trim;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::domain::alert::{AlertRecord, Event};
+use delivery::Delivery;
+use ring::{ConnHandle, ConnShared, Receiver, ShopFeed, fan_out};
+use trim::trim_after_burst;
+
+/// What kind of socket a connection is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnKind {
+    /// `/ws/{sid}`: the stock page's frames only.
+    Legacy,
+    /// `/ws/alerts`: the richer protocol.
+    Rich,
+    /// `/sse/alerts`: server-sent events.
+    Sse,
+}
+
+impl ConnKind {
+    /// Label for metrics.
+    pub fn label(self) -> &'static str {
+        match self {
+            ConnKind::Legacy => "legacy",
+            ConnKind::Rich => "rich",
+            ConnKind::Sse => "sse",
+        }
+    }
+}
+
+/// Why the hub wants a connection closed: it could not keep up (close 4008).
+pub const KILL_SLOW: u8 = 1;
+/// Why the hub wants a connection closed: the server is shutting down (close 1012).
+pub const KILL_RESTART: u8 = 2;
+
+/// A change in which shops this instance watches (for a broker that subscribes per shop).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Watch {
+    /// The first local socket of the shop arrived.
+    Start(i64),
+    /// The last local socket of the shop left.
+    Stop(i64),
+}
+
+/// The hub. Cheap to clone.
+#[derive(Clone)]
+pub struct Hub {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    feeds: Mutex<HashMap<i64, ShopFeed>>,
+    next_id: AtomicU64,
+    watch_tx: Mutex<Option<mpsc::UnboundedSender<Watch>>>,
+    /// Set once shutdown closed every connection: later ones are closed at once.
+    closing: AtomicBool,
+    /// Whether the shutdown watcher runs.
+    shutdown_watched: AtomicBool,
+}
+
+/// A connection's membership; leaving the hub happens when it is dropped.
+pub struct Registration {
+    /// Deliveries for this connection; more than its queue length behind, it is closed.
+    pub rx: Receiver,
+    /// Shared kill switch.
+    pub shared: Arc<ConnShared>,
+    /// Everything with a sequence up to this one must come from the log (replay); everything
+    /// after it arrives on `rx`.
+    pub live_after: i64,
+    hub: Hub,
+    shop_id: i64,
+    id: u64,
+}
+
+impl Registration {
+    /// Closes this connection (and every other of the hub) when `stop` is cancelled.
+    pub fn close_all_on(&self, stop: &CancellationToken) {
+        self.hub.close_all_on(stop);
+    }
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        self.hub.leave(self.shop_id, self.id);
+    }
+}
+
+impl Default for Hub {
+    fn default() -> Self {
+        Hub::new()
+    }
+}
+
+impl Hub {
+    /// An empty hub.
+    pub fn new() -> Hub {
+        Hub {
+            inner: Arc::new(Inner {
+                feeds: Mutex::new(HashMap::new()),
+                next_id: AtomicU64::new(1),
+                watch_tx: Mutex::new(None),
+                closing: AtomicBool::new(false),
+                shutdown_watched: AtomicBool::new(false),
+            }),
+        }
+    }
+
+    /// Closes every connection (reason `KILL_RESTART`) when `stop` is cancelled, and any that
+    /// registers afterwards. One watcher per hub, so a socket does not poll the token itself.
+    pub fn close_all_on(&self, stop: &CancellationToken) {
+        if self.inner.shutdown_watched.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let (hub, stop) = (self.clone(), stop.clone());
+        tokio::spawn(async move {
+            stop.cancelled().await;
+            hub.close_all();
+        });
+    }
+
+    fn close_all(&self) {
+        let feeds = self.inner.feeds.lock().expect("feeds lock");
+        self.inner.closing.store(true, Ordering::Release);
+        for feed in feeds.values() {
+            for c in &feed.conns {
+                c.shared.close(KILL_RESTART);
+            }
+        }
+    }
+
+    /// Sends watch changes to a broker that subscribes per shop.
+    pub fn set_watcher(&self, tx: mpsc::UnboundedSender<Watch>) {
+        *self.inner.watch_tx.lock().expect("watch lock") = Some(tx);
+    }
+
+    fn watch(&self, w: Watch) {
+        if let Some(tx) = self.inner.watch_tx.lock().expect("watch lock").as_ref() {
+            let _ = tx.send(w);
+        }
+    }
+
+    /// The shops this instance watches now.
+    pub fn watched_shops(&self) -> Vec<i64> {
+        self.inner
+            .feeds
+            .lock()
+            .expect("feeds lock")
+            .keys()
+            .copied()
+            .collect()
+    }
+
+    /// Joins a shop's feed. `db_seq` is the shop's last sequence read from the log *before*
+    /// this call: a new feed starts there, so nothing committed earlier is delivered live.
+    pub fn register(
+        &self,
+        shop_id: i64,
+        kind: ConnKind,
+        queue: usize,
+        db_seq: i64,
+    ) -> Registration {
+        let shared = Arc::new(ConnShared::default());
+        let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
+        let queue = queue.max(1) as u64;
+        let handle = ConnHandle {
+            id,
+            kind,
+            queue,
+            shared: shared.clone(),
+        };
+        let (live_after, new_feed, ring) = {
+            let mut feeds = self.inner.feeds.lock().expect("feeds lock");
+            let new_feed = !feeds.contains_key(&shop_id);
+            let feed = feeds.entry(shop_id).or_insert_with(|| ShopFeed {
+                last_seq: db_seq,
+                conns: Vec::new(),
+                ring: Arc::default(),
+                cap: 0,
+            });
+            feed.cap = feed.cap.max(queue);
+            // Reads start after everything already in the ring.
+            let head = feed.ring.state.lock().expect("ring lock").head();
+            shared.pos.store(head, Ordering::Relaxed);
+            if self.inner.closing.load(Ordering::Acquire) {
+                shared.close(KILL_RESTART);
+            }
+            feed.conns.push(handle);
+            (feed.last_seq, new_feed, feed.ring.clone())
+        };
+        if new_feed {
+            self.watch(Watch::Start(shop_id));
+        }
+        trim_after_burst();
+        metrics::gauge!("sky_connections_open", "kind" => kind.label()).increment(1.0);
+        Registration {
+            rx: Receiver {
+                ring,
+                shared: shared.clone(),
+            },
+            shared,
+            live_after,
+            hub: self.clone(),
+            shop_id,
+            id,
+        }
+    }
+
+    fn leave(&self, shop_id: i64, id: u64) {
+        let mut removed_kind = None;
+        let mut now_empty = false;
+        {
+            let mut feeds = self.inner.feeds.lock().expect("feeds lock");
+            if let Some(feed) = feeds.get_mut(&shop_id) {
+                if let Some(pos) = feed.conns.iter().position(|c| c.id == id) {
+                    removed_kind = Some(feed.conns.swap_remove(pos).kind);
+                }
+                if feed.conns.is_empty() {
+                    feeds.remove(&shop_id);
+                    now_empty = true;
+                }
+            }
+        }
+        if let Some(kind) = removed_kind {
+            metrics::gauge!("sky_connections_open", "kind" => kind.label()).decrement(1.0);
+            trim_after_burst();
+        }
+        if now_empty {
+            self.watch(Watch::Stop(shop_id));
+        }
+    }
+
+    /// Last sequence delivered to the shop's sockets, if this instance watches it.
+    fn last_seq(&self, shop_id: i64) -> Option<i64> {
+        self.inner
+            .feeds
+            .lock()
+            .expect("feeds lock")
+            .get(&shop_id)
+            .map(|f| f.last_seq)
+    }
+
+    /// Delivers one alert if it is the next in sequence; true when it was delivered or is old.
+    fn deliver_alert(&self, a: &AlertRecord) -> bool {
+        let mut feeds = self.inner.feeds.lock().expect("feeds lock");
+        let Some(feed) = feeds.get_mut(&a.shop_id) else {
+            return true;
+        };
+        if a.seq <= feed.last_seq {
+            metrics::counter!("sky_alerts_duplicates_dropped_total").increment(1);
+            return true;
+        }
+        if a.seq != feed.last_seq + 1 {
+            return false;
+        }
+        feed.last_seq = a.seq;
+        let d = Arc::new(Delivery::of(&Event::Alert(a.clone())));
+        fan_out(feed, &d);
+        true
+    }
+
+    fn deliver_other(&self, event: &Event) {
+        let mut feeds = self.inner.feeds.lock().expect("feeds lock");
+        if let Some(feed) = feeds.get_mut(&event.shop_id()) {
+            fan_out(feed, &Arc::new(Delivery::of(event)));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::alert::tests::alert;
+
+    fn seq(n: i64) -> AlertRecord {
+        AlertRecord { seq: n, ..alert() }
+    }
+
+    #[test]
+    fn duplicates_are_dropped_and_gaps_are_not_delivered() {
+        let hub = Hub::new();
+        let reg = hub.register(1, ConnKind::Rich, 8, 4);
+        assert_eq!(reg.live_after, 4, "a new feed starts at the log's sequence");
+        assert!(
+            hub.deliver_alert(&seq(3)),
+            "old: already in the log when it joined"
+        );
+        assert!(hub.deliver_alert(&seq(5)));
+        assert!(hub.deliver_alert(&seq(5)), "a duplicate is dropped");
+        assert!(!hub.deliver_alert(&seq(7)), "a gap: 6 must come first");
+        let mut out = Vec::new();
+        reg.rx.take(&mut out, 16);
+        let seqs: Vec<_> = out.iter().map(|d| d.seq).collect();
+        assert_eq!(seqs, vec![Some(5)]);
+        assert_eq!(hub.last_seq(1), Some(5));
+    }
+
+    #[test]
+    fn the_first_socket_starts_watching_a_shop_and_the_last_stops() {
+        let hub = Hub::new();
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        hub.set_watcher(tx);
+        let a = hub.register(7, ConnKind::Legacy, 8, 0);
+        let b = hub.register(7, ConnKind::Sse, 8, 0);
+        assert_eq!(rx.try_recv().ok(), Some(Watch::Start(7)));
+        assert!(rx.try_recv().is_err(), "one start per shop");
+        assert_eq!(hub.watched_shops(), vec![7]);
+        drop(a);
+        assert!(rx.try_recv().is_err());
+        drop(b);
+        assert_eq!(rx.try_recv().ok(), Some(Watch::Stop(7)));
+        assert!(hub.watched_shops().is_empty());
+        assert_eq!(hub.last_seq(7), None);
+    }
+}
