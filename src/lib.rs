@@ -13,16 +13,15 @@
 //! domain    pure types and rules
 //! store     the SQL
 //! auth      tokens and passwords
-//! orders    the order state machine and use cases
 //! payment   WeChat Pay
 //! hub       fan-out ring, brokers, gap repair
 //! alerts    relay, marks, tracker, alert use cases
+//! usecases/* one group per file; groups never use one another
 //! http      REST endpoints
 //! ws        sockets and SSE
-//! web       the embedded dashboard
 //! tasks     scheduled jobs
 //! app       wiring
-//! watch     the terminal client
+//! cli       the terminal client, shops add/list
 //! ```
 
 /// Settings from flags, environment and the TOML file; the only reader of them.
@@ -35,23 +34,21 @@ pub mod domain;
 pub mod store;
 /// Tokens and password hashing.
 pub mod auth;
-/// The order state machine (pure) and the order use cases.
-pub mod orders;
 /// Payment providers: mock, WeChat Pay notification verification, login and JSAPI client.
 pub mod payment;
 /// Fan-out to this instance's sockets, brokers between instances, gap repair.
 pub mod hub;
 /// The alert log's use cases, relay, marks and delivery tracker.
 pub mod alerts;
+/// Use cases: every business rule and write transaction.
+pub mod usecases;
 /// REST endpoints, the reply envelope, extractors.
 pub mod http;
 /// The sockets (legacy and richer protocol) and SSE.
 pub mod ws;
-/// The embedded merchant dashboard and socket test page.
-pub mod web;
 /// Scheduled jobs: payment timeouts, delivery completion, re-alerts.
 pub mod tasks;
 /// Wiring: builds everything, serves, shuts down.
 pub mod app;
-/// `sky-takeout watch`: a terminal merchant screen.
-pub mod watch;
+/// `sky-takeout watch` and `shops`.
+pub mod cli;

@@ -5,7 +5,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use sky_takeout::app::Application;
+use sky_takeout::cli;
 use sky_takeout::config::SettingsLayer;
+use sky_takeout::usecases::shops::ShopRequest;
 
 #[derive(Parser)]
 #[command(
@@ -95,7 +97,7 @@ fn main() -> ExitCode {
                 url,
                 username,
                 password,
-            } => sky_takeout::watch::run(&url, &username, &password).await,
+            } => cli::watch::run(&url, &username, &password).await,
         }
     });
     match result {
@@ -137,8 +139,6 @@ async fn shops(
     settings: sky_takeout::config::Settings,
     command: ShopsCommand,
 ) -> anyhow::Result<()> {
-    use sky_takeout::store::{Store, seed, shops};
-    let store = Store::connect(&settings.database_url).await?;
     match command {
         ShopsCommand::Add {
             name,
@@ -146,38 +146,19 @@ async fn shops(
             admin_password,
             demo_menu,
         } => {
-            anyhow::ensure!(!name.trim().is_empty(), "--name must not be empty");
-            anyhow::ensure!(
-                !admin_username.trim().is_empty(),
-                "--admin-username must not be empty"
-            );
-            anyhow::ensure!(
-                admin_password.len() >= 8,
-                "--admin-password must have at least 8 characters"
-            );
-            if shops::employee_by_username(store.pool(), &admin_username)
-                .await?
-                .is_some()
-            {
-                anyhow::bail!("--admin-username: `{admin_username}` is already taken");
-            }
-            let hash = sky_takeout::auth::hash_password(admin_password).await;
-            let now = sky_takeout::time::wall_ms();
-            let new = seed::NewShop {
-                name: name.trim(),
-                admin_username: admin_username.trim(),
-                admin_password_hash: &hash,
+            let request = ShopRequest {
+                name,
+                admin_username,
+                admin_password,
                 demo_menu,
             };
-            let id = seed::create_shop(&store, &new, now).await?;
-            println!("{id}");
+            println!("{}", cli::shops::add(&settings, request).await?);
         }
         ShopsCommand::List => {
-            for (id, name) in shops::list_shops(store.pool()).await? {
+            for (id, name) in cli::shops::list(&settings).await? {
                 println!("{id}\t{name}");
             }
         }
     }
-    store.close().await;
     Ok(())
 }

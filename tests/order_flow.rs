@@ -447,8 +447,71 @@ async fn racing_changes_agree(backend: Backend) {
     app.shutdown().await;
 }
 
+/// 再来一单 follows the cart's rules, as an add does: the whole order comes back only while the
+/// cart stays within 999 items and one shop; otherwise nothing is added.
+async fn repeat_follows_the_cart_rules(backend: Backend) {
+    let app = common::spawn(backend).await;
+    let c = app.customer("repeat-rules").await;
+    let dish = app.first_dish(1).await;
+    let pool = app.state.store.pool().clone();
+    let set_number = |n: i64| {
+        let pool = pool.clone();
+        let user = c.id;
+        async move {
+            sqlx::query("UPDATE shopping_cart SET number = $1 WHERE user_id = $2")
+                .bind(n)
+                .bind(user)
+                .execute(&pool)
+                .await
+                .unwrap();
+        }
+    };
+    let add = json!({"dishId": dish, "dishFlavor": ""});
+    assert_eq!(
+        c.post("/user/shoppingCart/add", add.clone()).await["code"],
+        1
+    );
+    set_number(20).await;
+    let address = c.address().await;
+    let v = c
+        .post(
+            "/user/order/submit",
+            json!({"addressBookId": address, "payMethod": 1}),
+        )
+        .await;
+    let order_id = v["data"]["id"].as_i64().unwrap();
+    // 985 in the cart: 20 more would pass the cap.
+    assert_eq!(c.post("/user/shoppingCart/add", add).await["code"], 1);
+    set_number(985).await;
+    let repeat = format!("/user/order/repetition/{order_id}");
+    let v = c.post(&repeat, json!({})).await;
+    assert_eq!(
+        (v["code"].as_i64(), v["msg"].as_str()),
+        (Some(0), Some("购物车已满")),
+        "{v}"
+    );
+    let cart = c.get("/user/shoppingCart/list").await;
+    assert_eq!(cart["data"][0]["number"], 985, "nothing was added: {cart}");
+    // 979 + 20 = 999 fits.
+    set_number(979).await;
+    assert_eq!(c.post(&repeat, json!({})).await["code"], 1);
+    let cart = c.get("/user/shoppingCart/list").await;
+    assert_eq!(cart["data"][0]["number"], 999, "{cart}");
+    // Another shop's dish in the cart: the order does not join it.
+    let shop2 = app.add_shop("小馆", "xiaoguan", "xiaoguan-pass").await;
+    let other = app.first_dish(shop2).await;
+    assert_eq!(c.delete("/user/shoppingCart/clean").await["code"], 1);
+    let add_other = json!({"dishId": other, "dishFlavor": ""});
+    assert_eq!(c.post("/user/shoppingCart/add", add_other).await["code"], 1);
+    let v = c.post(&repeat, json!({})).await;
+    assert_eq!(v["code"], 0, "{v}");
+    assert_eq!(v["msg"], "购物车中已有其他店铺的菜品，请先清空购物车");
+    app.shutdown().await;
+}
+
 backend_tests! {
     flow => full_flow,
+    repeat_rules => repeat_follows_the_cart_rules,
     timeout_task => payment_timeout,
     completion_task => delivery_completion,
     races => racing_changes_agree,

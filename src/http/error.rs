@@ -5,8 +5,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use crate::orders::OrderError;
-use crate::store::StoreError;
+use crate::usecases::Error;
 
 /// The contract's envelope: `code` 1 success, 0 business error.
 #[derive(Debug, Serialize)]
@@ -59,20 +58,25 @@ impl ApiError {
     pub fn business(msg: impl Into<String>) -> ApiError {
         ApiError::Business(msg.into())
     }
+
+    /// A failure on our side (an opaque 500, the cause logged), from any error type.
+    pub fn internal(e: impl std::error::Error + Send + Sync + 'static) -> ApiError {
+        ApiError::Internal(e.into())
+    }
 }
 
-impl From<OrderError> for ApiError {
-    fn from(e: OrderError) -> Self {
+impl From<Error> for ApiError {
+    fn from(e: Error) -> Self {
         match e {
-            OrderError::Rejected(msg) => ApiError::Business(msg.to_string()),
-            OrderError::Store(s) => ApiError::Internal(s.into()),
+            Error::Rejected(msg) => ApiError::Business(msg.to_string()),
+            Error::Store(s) => ApiError::Internal(s.into()),
         }
     }
 }
 
-impl From<StoreError> for ApiError {
-    fn from(e: StoreError) -> Self {
-        ApiError::Internal(e.into())
+impl From<crate::domain::Refusal> for ApiError {
+    fn from(r: crate::domain::Refusal) -> Self {
+        ApiError::Business(r.0.to_string())
     }
 }
 
@@ -107,3 +111,26 @@ impl IntoResponse for ApiError {
 
 /// Shorthand for handler results.
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// The body limit's 413 (announced by Content-Length) is plain text; clients read the
+/// envelope. Used as a `map_response` layer over every route.
+pub async fn too_large_as_envelope<B>(resp: axum::http::Response<B>) -> Response
+where
+    axum::http::Response<B>: IntoResponse,
+{
+    if resp.status() != StatusCode::PAYLOAD_TOO_LARGE {
+        return resp.into_response();
+    }
+    let envelope = Envelope::<()> {
+        code: 0,
+        msg: Some(format!(
+            "请求参数错误: 请求体超过 {} KiB",
+            BODY_LIMIT / 1024
+        )),
+        data: None,
+    };
+    (StatusCode::PAYLOAD_TOO_LARGE, Json(envelope)).into_response()
+}
+
+/// Largest request body, in bytes.
+pub const BODY_LIMIT: usize = 64 * 1024;

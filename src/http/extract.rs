@@ -1,19 +1,13 @@
-//! Extractors: request bodies, paths and queries whose parse errors become the envelope, and
-//! the merchant / customer identities behind a valid token.
+//! Extractors: request bodies, paths and queries whose parse errors become the envelope.
+//! (Who the request speaks for is `auth::identity`'s `Merchant` and `Customer`.)
 
 use axum::body::Bytes;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
-use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum_extra::extract::CookieJar;
 use serde::de::DeserializeOwned;
 
 use super::error::ApiError;
-use crate::app::AppState;
-use crate::auth::Role;
-
-/// Name of the merchant session cookie set by `/admin/employee/login`.
-pub const SESSION_COOKIE: &str = "sky_session";
 
 /// A JSON body; malformed or wrongly-typed JSON is a 400 in the envelope, and so is a NUL
 /// character (`\u0000`) in any string: PostgreSQL cannot store or compare one.
@@ -94,85 +88,5 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for QueryParams<T>
             .await
             .map(|q| QueryParams(q.0))
             .map_err(|e: QueryRejection| ApiError::BadRequest(e.body_text()))
-    }
-}
-
-/// A merchant: from the `token` header, or (for browsers) the session cookie.
-#[derive(Debug, Clone, Copy)]
-pub struct Merchant {
-    /// Employee id.
-    pub employee_id: i64,
-    /// The shop they act for.
-    pub shop_id: i64,
-}
-
-impl<S: Send + Sync> FromRequestParts<S> for Merchant
-where
-    AppState: FromRef<S>,
-{
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let app = AppState::from_ref(state);
-        merchant_from_parts(&app, parts).ok_or(ApiError::Unauthorized)
-    }
-}
-
-/// The merchant behind a `token` header, an `Authorization: Bearer` header or the session
-/// cookie, if any is valid. Never from the query string (it ends up in logs).
-pub fn merchant_from_parts(app: &AppState, parts: &Parts) -> Option<Merchant> {
-    let header = |name: &str| {
-        parts
-            .headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::trim)
-    };
-    let token = header("token")
-        .map(str::to_string)
-        .or_else(|| {
-            header("authorization")
-                .and_then(|v| v.strip_prefix("Bearer "))
-                .map(str::to_string)
-        })
-        .or_else(|| {
-            CookieJar::from_headers(&parts.headers)
-                .get(SESSION_COOKIE)
-                .map(|c| c.value().to_string())
-        })?;
-    let claims = app.tokens.check(&token, Role::Merchant)?;
-    Some(Merchant {
-        employee_id: claims.uid,
-        shop_id: claims.shop,
-    })
-}
-
-/// A customer, from the `authentication` header.
-#[derive(Debug, Clone, Copy)]
-pub struct Customer {
-    /// Customer id.
-    pub user_id: i64,
-}
-
-impl<S: Send + Sync> FromRequestParts<S> for Customer
-where
-    AppState: FromRef<S>,
-{
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let app = AppState::from_ref(state);
-        let token = parts
-            .headers
-            .get("authentication")
-            .and_then(|v| v.to_str().ok())
-            .ok_or(ApiError::Unauthorized)?;
-        let claims = app
-            .tokens
-            .check(token.trim(), Role::Customer)
-            .ok_or(ApiError::Unauthorized)?;
-        Ok(Customer {
-            user_id: claims.uid,
-        })
     }
 }

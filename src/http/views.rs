@@ -3,13 +3,9 @@
 
 use serde::Serialize;
 
-use crate::domain::order::{Order as OrderRow, OrderLine as DetailRow};
+use crate::domain::money::yuan;
+use crate::domain::order::{Order, OrderLine};
 use crate::time::fmt_minutes;
-
-/// Fen as a decimal JSON number (12.5 for 1250). Exact: the shortest repr of cents/100.
-pub fn money(fen: i64) -> serde_json::Number {
-    serde_json::Number::from_f64(fen as f64 / 100.0).unwrap_or_else(|| 0.into())
-}
 
 fn minutes(ms: Option<i64>) -> Option<String> {
     ms.map(fmt_minutes)
@@ -30,8 +26,8 @@ pub struct DetailView {
     amount: serde_json::Number,
 }
 
-impl From<DetailRow> for DetailView {
-    fn from(d: DetailRow) -> Self {
+impl From<OrderLine> for DetailView {
+    fn from(d: OrderLine) -> Self {
         DetailView {
             id: d.id,
             name: d.name,
@@ -41,7 +37,7 @@ impl From<DetailRow> for DetailView {
             setmeal_id: d.setmeal_id,
             dish_flavor: d.dish_flavor,
             number: d.number,
-            amount: money(d.amount),
+            amount: yuan(d.amount),
         }
     }
 }
@@ -82,7 +78,7 @@ pub struct OrderView {
 
 impl OrderView {
     /// An order with its lines; `with_dishes` adds the merchant list's `orderDishes` summary.
-    pub fn new(o: OrderRow, details: Vec<DetailRow>, with_dishes: bool) -> OrderView {
+    pub fn new(o: Order, details: Vec<OrderLine>, with_dishes: bool) -> OrderView {
         let order_dishes = with_dishes.then(|| {
             details
                 .iter()
@@ -100,7 +96,7 @@ impl OrderView {
             checkout_time: minutes(o.checkout_time),
             pay_method: o.pay_method,
             pay_status: o.pay_status,
-            amount: money(o.amount),
+            amount: yuan(o.amount),
             remark: o.remark,
             phone: o.phone,
             address: o.address,
@@ -112,7 +108,7 @@ impl OrderView {
             estimated_delivery_time: minutes(o.estimated_delivery_time),
             delivery_status: o.delivery_status,
             delivery_time: minutes(o.delivery_time),
-            pack_amount: money(o.pack_amount),
+            pack_amount: yuan(o.pack_amount),
             tableware_number: o.tableware_number,
             tableware_status: o.tableware_status,
             order_dishes,
@@ -121,8 +117,8 @@ impl OrderView {
     }
 
     /// Views of a page of orders, each with its own lines.
-    pub fn many(rows: Vec<OrderRow>, details: Vec<DetailRow>, with_dishes: bool) -> Vec<OrderView> {
-        let mut by_order: std::collections::HashMap<i64, Vec<DetailRow>> =
+    pub fn many(rows: Vec<Order>, details: Vec<OrderLine>, with_dishes: bool) -> Vec<OrderView> {
+        let mut by_order: std::collections::HashMap<i64, Vec<OrderLine>> =
             std::collections::HashMap::new();
         for d in details {
             by_order.entry(d.order_id).or_default().push(d);
@@ -155,14 +151,6 @@ pub fn paging(page: Option<i64>, page_size: Option<i64>) -> (i64, i64) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn money_is_the_decimal_of_fen() {
-        assert_eq!(money(1250).to_string(), "12.5");
-        assert_eq!(money(1).to_string(), "0.01");
-        assert_eq!(money(3810).to_string(), "38.1");
-        assert_eq!(money(99999999).to_string(), "999999.99");
-    }
 
     #[test]
     fn paging_is_bounded() {

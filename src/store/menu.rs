@@ -69,11 +69,14 @@ pub async fn dishes_in(pool: &AnyPool, category_id: i64) -> Result<Vec<Dish>, St
 }
 
 /// A dish by id (on sale or not).
-pub async fn dish(pool: &AnyPool, id: i64) -> Result<Option<Dish>, StoreError> {
+pub async fn dish<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
+    ex: E,
+    id: i64,
+) -> Result<Option<Dish>, StoreError> {
     let sql = format!("SELECT {DISH_COLUMNS} FROM dish WHERE id = $1");
     Ok(sqlx::query_as(AssertSqlSafe(sql))
         .bind(id)
-        .fetch_optional(pool)
+        .fetch_optional(ex)
         .await?)
 }
 

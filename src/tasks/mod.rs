@@ -12,8 +12,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::alerts::service::Alerts;
 use crate::config::Settings;
-use crate::orders::service::Orders;
 use crate::time::{Clock, until_next_local};
+use crate::usecases::orders::Orders;
 use leader::Leader;
 
 /// What the jobs need.

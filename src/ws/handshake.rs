@@ -6,8 +6,8 @@ use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 
-use crate::app::AppState;
-use crate::http::extract::{Merchant, merchant_from_parts};
+use crate::auth::Tokens;
+use crate::auth::identity::{Merchant, merchant_from_parts};
 
 /// Why a handshake was refused.
 #[derive(Debug)]
@@ -30,12 +30,12 @@ impl IntoResponse for Refused {
 /// True when the request's `Origin` is allowed: listed in `SKY_ALLOWED_ORIGINS`, or (when
 /// that is empty) naming the same host as the `Host` header. Requests without `Origin` come
 /// from non-browser clients, which cannot be driven by another site, and pass.
-pub fn origin_allowed(app: &AppState, parts: &Parts) -> bool {
+pub fn origin_allowed(allowed_origins: &[String], parts: &Parts) -> bool {
     let Some(origin) = parts.headers.get("origin").and_then(|v| v.to_str().ok()) else {
         return true;
     };
     let origin = origin.trim_end_matches('/');
-    let allowed = if app.settings.allowed_origins.is_empty() {
+    let allowed = if allowed_origins.is_empty() {
         let host = parts
             .headers
             .get("host")
@@ -46,8 +46,7 @@ pub fn origin_allowed(app: &AppState, parts: &Parts) -> bool {
             .map(|(_, h)| h.eq_ignore_ascii_case(host))
             .unwrap_or(false)
     } else {
-        app.settings
-            .allowed_origins
+        allowed_origins
             .iter()
             .any(|o| o == "*" || o.eq_ignore_ascii_case(origin))
     };
@@ -69,9 +68,13 @@ pub fn origin_allowed(app: &AppState, parts: &Parts) -> bool {
 }
 
 /// The merchant behind a handshake, after the origin check.
-pub fn authenticate(app: &AppState, parts: &Parts) -> Result<Merchant, Refused> {
-    if !origin_allowed(app, parts) {
+pub fn authenticate(
+    allowed_origins: &[String],
+    tokens: &Tokens,
+    parts: &Parts,
+) -> Result<Merchant, Refused> {
+    if !origin_allowed(allowed_origins, parts) {
         return Err(Refused::Origin);
     }
-    merchant_from_parts(app, parts).ok_or(Refused::Unauthorized)
+    merchant_from_parts(tokens, parts).ok_or(Refused::Unauthorized)
 }

@@ -6,30 +6,27 @@ use axum::extract::ws::{WebSocket, WebSocketUpgrade};
 use axum::extract::{FromRequestParts, Path, Request, State};
 use axum::response::{IntoResponse, Response};
 
+use super::Sockets;
 use super::handshake::{Refused, authenticate, origin_allowed};
 use super::session::{self, Reply, Session};
-use crate::app::AppState;
 use crate::domain::frames::legacy_frame;
 use crate::hub::ConnKind;
 
 /// Upgrades after the origin and session checks. `sid` is the page's random id: any value,
 /// and a repeated one never evicts another live socket.
-pub async fn upgrade(
-    State(app): State<AppState>,
-    Path(sid): Path<String>,
-    req: Request,
-) -> Response {
+pub async fn upgrade(State(s): State<Sockets>, Path(sid): Path<String>, req: Request) -> Response {
     let (mut parts, _body) = req.into_parts();
-    let shop_id = match authenticate(&app, &parts) {
+    let origins = &s.settings.allowed_origins;
+    let shop_id = match authenticate(origins, &s.tokens, &parts) {
         Ok(m) => m.shop_id,
         Err(Refused::Unauthorized)
-            if app.settings.allow_anonymous_ws && origin_allowed(&app, &parts) =>
+            if s.settings.allow_anonymous_ws && origin_allowed(origins, &parts) =>
         {
             1
         }
         Err(refused) => return refused.into_response(),
     };
-    let ws = match WebSocketUpgrade::from_request_parts(&mut parts, &app).await {
+    let ws = match WebSocketUpgrade::from_request_parts(&mut parts, &s).await {
         Ok(ws) => ws,
         Err(e) => return e.into_response(),
     };
@@ -38,19 +35,18 @@ pub async fn upgrade(
         shop_id,
         "legacy socket"
     );
-    super::tune(ws).on_upgrade(move |socket| serve(app, shop_id, socket))
+    super::tune(ws).on_upgrade(move |socket| serve(s, shop_id, socket))
 }
 
-async fn serve(app: AppState, shop_id: i64, socket: WebSocket) {
-    let Ok(db_seq) = app.alerts.max_seq(shop_id).await else {
+async fn serve(s: Sockets, shop_id: i64, socket: WebSocket) {
+    let Ok(db_seq) = s.alerts.max_seq(shop_id).await else {
         return;
     };
-    let reg = app
-        .hub
-        .register(shop_id, ConnKind::Legacy, app.settings.socket_queue, db_seq);
-    let backlog = match app
+    let queue = s.settings.socket_queue;
+    let reg = s.hub.register(shop_id, ConnKind::Legacy, queue, db_seq);
+    let backlog = match s
         .alerts
-        .undelivered(shop_id, reg.live_after, app.settings.replay_limit)
+        .undelivered(shop_id, reg.live_after, s.settings.replay_limit)
         .await
     {
         Ok(rows) => rows,
@@ -65,15 +61,15 @@ async fn serve(app: AppState, shop_id: i64, socket: WebSocket) {
             .increment(backlog.len() as u64);
     }
     let frames = backlog.iter().map(|a| legacy_frame(a).into()).collect();
-    let s = Session {
+    let session = Session {
         kind: ConnKind::Legacy,
         skip_upto: reg.live_after,
         replayed_ids: backlog.iter().map(|a| a.id).collect(),
         reg,
-        tracker: app.tracker.clone(),
-        ping_every: app.settings.ping_every,
-        shutdown: app.shutdown.clone(),
+        tracker: s.tracker.clone(),
+        ping_every: s.settings.ping_every,
+        shutdown: s.shutdown.clone(),
     };
     // The stock page sends nothing that matters (the test page may send text): ignore it.
-    session::run(socket, s, frames, None, |_| async { Reply::Nothing }).await;
+    session::run(socket, session, frames, None, |_| async { Reply::Nothing }).await;
 }

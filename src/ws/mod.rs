@@ -1,20 +1,52 @@
-//! Sockets and event streams: the stock page's `/ws/{sid}`, the richer protocol at
-//! `/ws/v2/alerts` and its SSE twin at `/ws/v2/sse`. This layer reads the alert log through
-//! the alerts use cases and never writes SQL or publishes.
+//! Socket adapters: the stock page's `/ws/{sid}`, the richer protocol at `/ws/v2/alerts` and
+//! its SSE twin at `/ws/v2/sse`. They read the alert log through the alert use cases, listen
+//! to the hub, and never write SQL or publish. The handshake checks (`handshake`), the opening
+//! both richer protocols share (`replay`: welcome, truncated, replay, live), and the socket
+//! loop (`session`) are shared.
 
 pub mod handshake;
 pub mod legacy;
+pub mod replay;
 pub mod rich;
 pub mod session;
 pub mod sse;
 
-use axum::Router;
-use axum::routing::get;
+use std::sync::Arc;
 
-use crate::app::AppState;
+use axum::Router;
+use axum::extract::FromRef;
+use axum::routing::get;
+use tokio_util::sync::CancellationToken;
+
+use crate::alerts::service::Alerts;
+use crate::alerts::tracker::Tracker;
+use crate::auth::Tokens;
+use crate::config::Settings;
+use crate::hub::Hub;
+
+/// What the socket adapters need (built by `app`). Cheap to clone.
+#[derive(Clone)]
+pub struct Sockets {
+    /// The alert log's use cases (reads for replays, acknowledgements).
+    pub alerts: Alerts,
+    /// This instance's hub.
+    pub hub: Hub,
+    /// Records first deliveries.
+    pub tracker: Tracker,
+    /// Checks merchant tokens.
+    pub tokens: Tokens,
+    /// Origins, queue bound, replay limit, ping period.
+    pub settings: Arc<Settings>,
+    /// Cancelled when the server starts shutting down.
+    pub shutdown: CancellationToken,
+}
 
 /// Socket and stream routes.
-pub fn router() -> Router<AppState> {
+pub fn router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Sockets: FromRef<S>,
+{
     Router::new()
         .route("/ws/{sid}", get(legacy::upgrade))
         .route("/ws/v2/alerts", get(rich::upgrade))

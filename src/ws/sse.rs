@@ -1,7 +1,9 @@
-//! `/ws/v2/sse`: the richer protocol's alerts as server-sent events, for networks that block
-//! WebSockets. `Last-Event-ID` (the last sequence seen) drives the replay; acknowledgements go
-//! through `POST /admin/alerts/{id}/ack`. A stream that cannot keep up ends; the browser's
-//! EventSource reconnects with its Last-Event-ID and replays.
+//! `/ws/v2/sse`: the richer protocol's events as server-sent events, for networks that block
+//! WebSockets: the same opening (`replay`), each event's `data:` the richer protocol's frame,
+//! `event:` its name and, for alerts, `id:` its sequence. `Last-Event-ID` (the last sequence
+//! seen) drives the replay; acknowledgements go through `POST /admin/alerts/{id}/ack`. A
+//! stream that cannot keep up ends; the browser's EventSource reconnects with its
+//! Last-Event-ID and replays.
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
@@ -11,19 +13,19 @@ use axum::extract::{Request, State};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures_util::stream::{self, Stream};
-use serde_json::json;
+use tokio_util::sync::CancellationToken;
 
+use super::Sockets;
 use super::handshake::authenticate;
+use super::replay::Opened;
 use crate::alerts::tracker::Tracker;
-use crate::app::AppState;
-use crate::domain::frames::rich_alert_frame;
 use crate::hub::delivery::Delivery;
 use crate::hub::{ConnKind, Registration};
 
 /// Opens the stream after the origin and session checks.
-pub async fn stream(State(app): State<AppState>, req: Request) -> Response {
+pub async fn stream(State(s): State<Sockets>, req: Request) -> Response {
     let (parts, _body) = req.into_parts();
-    let m = match authenticate(&app, &parts) {
+    let m = match authenticate(&s.settings.allowed_origins, &s.tokens, &parts) {
         Ok(m) => m,
         Err(refused) => return refused.into_response(),
     };
@@ -33,65 +35,23 @@ pub async fn stream(State(app): State<AppState>, req: Request) -> Response {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<i64>().ok())
         .filter(|v| *v >= 0);
-    let Ok(db_seq) = app.alerts.max_seq(m.shop_id).await else {
-        return internal();
-    };
-    // A last sequence beyond the log's (a client of a database since reset) is ignored, or
-    // it would mute every live alert up to it.
-    let last_seq = last_seq.filter(|l| *l <= db_seq);
-    let reg = app
-        .hub
-        .register(m.shop_id, ConnKind::Sse, app.settings.socket_queue, db_seq);
-    let Ok(unhandled) = app.alerts.unhandled_ids(m.shop_id, 200).await else {
-        return internal();
-    };
-    let mut first: VecDeque<SseEvent> = VecDeque::new();
-    first.push_back(SseEvent::default().event("welcome").data(
-        json!({"shopId": m.shop_id, "seq": reg.live_after, "unhandled": unhandled}).to_string(),
-    ));
-    if let Some(last) = last_seq.filter(|l| *l < reg.live_after) {
-        let from = if reg.live_after - last > app.settings.replay_limit {
-            let from = reg.live_after - app.settings.replay_limit;
-            first.push_back(
-                SseEvent::default()
-                    .event("truncated")
-                    .data(json!({"fromSeq": last + 1, "toSeq": from}).to_string()),
-            );
-            from
-        } else {
-            last
-        };
-        let Ok(rows) = app
-            .alerts
-            .since(m.shop_id, from, reg.live_after, app.settings.replay_limit)
-            .await
-        else {
-            return internal();
-        };
-        metrics::counter!("sky_replays_total", "kind" => "sse").increment(1);
-        for (a, handled) in rows {
-            first.push_back(
-                SseEvent::default()
-                    .event("alert")
-                    .id(a.seq.to_string())
-                    .data(rich_alert_frame(&a, handled)),
-            );
+    let opening = match super::replay::open(&s, m.shop_id, ConnKind::Sse, last_seq).await {
+        Ok(o) => o,
+        Err(e) => {
+            tracing::warn!(error = %e, "opening the alert stream failed");
+            return axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response();
         }
-    }
+    };
     let state = StreamState {
-        first,
-        skip_upto: reg.live_after.max(last_seq.unwrap_or(0)),
-        reg,
-        tracker: app.tracker.clone(),
-        stop: app.shutdown.clone(),
+        first: opening.events.iter().map(opened_event).collect(),
+        skip_upto: opening.skip_upto,
+        reg: opening.reg,
+        tracker: s.tracker.clone(),
+        stop: s.shutdown.clone(),
     };
     Sse::new(events(state))
-        .keep_alive(KeepAlive::new().interval(app.settings.ping_every))
+        .keep_alive(KeepAlive::new().interval(s.settings.ping_every))
         .into_response()
-}
-
-fn internal() -> Response {
-    axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response()
 }
 
 struct StreamState {
@@ -99,7 +59,16 @@ struct StreamState {
     skip_upto: i64,
     reg: Registration,
     tracker: Tracker,
-    stop: tokio_util::sync::CancellationToken,
+    stop: CancellationToken,
+}
+
+fn opened_event(e: &Opened) -> SseEvent {
+    let event = SseEvent::default().event(e.event);
+    let event = match e.seq {
+        Some(seq) => event.id(seq.to_string()),
+        None => event,
+    };
+    event.data(e.frame.as_str())
 }
 
 fn to_event(d: &Arc<Delivery>) -> SseEvent {

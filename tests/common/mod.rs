@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
-use sky_takeout::app::{AppState, Application};
+use sky_takeout::app::Application;
+use sky_takeout::app::state::AppState;
 use sky_takeout::config::Settings;
 use sky_takeout::time::Clock;
 use tokio::net::TcpStream;

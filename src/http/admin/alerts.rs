@@ -1,18 +1,26 @@
 //! The alert log over REST: the pages a client fetches beyond the replay bound, and
 //! acknowledgement for clients that cannot use the socket (SSE).
 
-use axum::extract::State;
+use axum::extract::{FromRef, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
-use crate::app::AppState;
-use crate::domain::alert::AlertRecord;
+use crate::alerts::service::Alerts;
+use crate::auth::Tokens;
+use crate::auth::identity::Merchant;
+use crate::domain::alert::{AlertRecord, NOT_FOUND};
 use crate::http::error::{ApiError, ApiResult, Envelope, ok};
-use crate::http::extract::{Merchant, PathParam, QueryParams};
+use crate::http::extract::{PathParam, QueryParams};
 use crate::time::fmt_seconds;
 
-pub fn router() -> Router<AppState> {
+/// `/admin/alerts` and `/admin/alerts/{id}/ack`.
+pub fn router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Tokens: FromRef<S>,
+    Alerts: FromRef<S>,
+{
     Router::new()
         .route("/admin/alerts", get(list))
         .route("/admin/alerts/{id}/ack", post(ack))
@@ -61,16 +69,16 @@ impl AlertView {
 }
 
 async fn list(
-    State(app): State<AppState>,
+    State(alerts): State<Alerts>,
     m: Merchant,
     QueryParams(q): QueryParams<ListQuery>,
 ) -> ApiResult<Json<Envelope<Vec<AlertView>>>> {
     let limit = q.limit.unwrap_or(50).clamp(1, 500);
     let before = q.before_seq.unwrap_or(i64::MAX);
-    let rows = app
-        .alerts
+    let rows = alerts
         .page(m.shop_id, before, q.unhandled.unwrap_or(false), limit)
-        .await?;
+        .await
+        .map_err(ApiError::internal)?;
     Ok(ok(rows
         .into_iter()
         .map(|(a, h)| AlertView::new(a, h))
@@ -84,14 +92,14 @@ struct AckReply {
 }
 
 async fn ack(
-    State(app): State<AppState>,
+    State(alerts): State<Alerts>,
     m: Merchant,
     PathParam(id): PathParam<i64>,
 ) -> ApiResult<Json<Envelope<AckReply>>> {
-    let ids = app
-        .alerts
+    let ids = alerts
         .acknowledge(m.shop_id, id, m.employee_id)
-        .await?
-        .ok_or_else(|| ApiError::business("提醒不存在"))?;
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or(NOT_FOUND)?;
     Ok(ok(AckReply { handled_ids: ids }))
 }

@@ -1,19 +1,25 @@
 //! Merchant login (which also sets the HttpOnly session cookie the sockets use) and logout.
 
-use axum::extract::State;
+use axum::extract::{FromRef, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use serde::{Deserialize, Serialize};
 
-use crate::app::AppState;
-use crate::auth::{Role, verify_password};
+use crate::auth::Tokens;
+use crate::auth::identity::{Merchant, SESSION_COOKIE};
 use crate::http::error::{ApiError, ApiResult, Envelope, done, ok};
-use crate::http::extract::{Body, Merchant, SESSION_COOKIE};
-use crate::store::shops;
+use crate::http::extract::Body;
+use crate::usecases::accounts::Accounts;
 
-pub fn router() -> Router<AppState> {
+/// `/admin/employee/login`, `logout` and `me`.
+pub fn router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Tokens: FromRef<S>,
+    Accounts: FromRef<S>,
+{
     Router::new()
         .route("/admin/employee/login", post(login))
         .route("/admin/employee/logout", post(logout))
@@ -36,51 +42,31 @@ struct LoginReply {
     shop_id: i64,
 }
 
-/// A known hash, so that an unknown user name costs the same time as a wrong password.
-const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$0Wc2xM3kz2g0rOQ5XSP3o1B2nv0fz7z1PNoJc7rEJ0M";
-
 async fn login(
-    State(app): State<AppState>,
+    State(accounts): State<Accounts>,
     jar: CookieJar,
     Body(req): Body<LoginReq>,
 ) -> ApiResult<(CookieJar, Json<Envelope<LoginReply>>)> {
-    if req.username.len() > 64 || req.password.len() > 256 {
-        return Err(ApiError::business("账号或密码错误"));
-    }
-    let emp = shops::employee_by_username(app.store.pool(), &req.username).await?;
-    let hash = emp
-        .as_ref()
-        .map(|e| e.password_hash.clone())
-        .unwrap_or_else(|| DUMMY_HASH.to_string());
-    let valid = verify_password(req.password, hash).await;
-    let Some(emp) = emp.filter(|_| valid) else {
-        return Err(ApiError::business("账号或密码错误"));
-    };
-    if emp.status != 1 {
-        return Err(ApiError::business("账号被锁定"));
-    }
-    let token = app.tokens.issue(
-        Role::Merchant,
-        emp.id,
-        emp.shop_id,
-        (app.clock.now_ms() / 1000) as u64,
-    );
+    let s = accounts
+        .merchant_login(&req.username, &req.password)
+        .await?;
     // Path=/ so that the cookie set at /api/employee/login (behind the course's nginx) also
     // travels with the socket handshake at /ws/…; HttpOnly keeps it from page scripts.
-    let cookie = Cookie::build((SESSION_COOKIE, token.clone()))
+    let cookie = Cookie::build((SESSION_COOKIE, s.token.clone()))
         .path("/")
         .http_only(true)
         .same_site(SameSite::Lax)
-        .max_age(time_from(app.tokens.ttl()))
+        .max_age(time_from(s.ttl))
         .build();
+    let e = s.employee;
     Ok((
         jar.add(cookie),
         ok(LoginReply {
-            id: emp.id,
-            user_name: emp.username,
-            name: emp.name,
-            token,
-            shop_id: emp.shop_id,
+            id: e.id,
+            user_name: e.username,
+            name: e.name,
+            token: s.token,
+            shop_id: e.shop_id,
         }),
     ))
 }
@@ -107,10 +93,10 @@ struct Me {
 
 /// Who the session belongs to (the dashboard's check after a reload). A deleted or disabled
 /// account's session is over: 401.
-async fn me(State(app): State<AppState>, m: Merchant) -> ApiResult<Json<Envelope<Me>>> {
-    let emp = shops::employee_by_id(app.store.pool(), m.employee_id)
+async fn me(State(accounts): State<Accounts>, m: Merchant) -> ApiResult<Json<Envelope<Me>>> {
+    let emp = accounts
+        .merchant(m.employee_id, m.shop_id)
         .await?
-        .filter(|e| e.status == 1 && e.shop_id == m.shop_id)
         .ok_or(ApiError::Unauthorized)?;
     Ok(ok(Me {
         id: emp.id,

@@ -6,11 +6,24 @@ mod order;
 mod shop;
 
 use axum::Router;
+use axum::extract::FromRef;
 
-use crate::app::AppState;
+use crate::alerts::service::Alerts;
+use crate::auth::Tokens;
+use crate::usecases::accounts::Accounts;
+use crate::usecases::orders::Orders;
+use crate::usecases::shops::Shops;
 
 /// All merchant routes.
-pub fn router() -> Router<AppState> {
+pub fn router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Tokens: FromRef<S>,
+    Accounts: FromRef<S>,
+    Shops: FromRef<S>,
+    Orders: FromRef<S>,
+    Alerts: FromRef<S>,
+{
     Router::new()
         .merge(employee::router())
         .merge(shop::router())

@@ -1,20 +1,27 @@
 //! Merchant order management: search, statistics, details and the status actions.
 
-use axum::extract::State;
+use axum::extract::{FromRef, State};
 use axum::routing::{get, put};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
-use crate::app::AppState;
-use crate::domain::order::OrderFilter as Search;
+use crate::auth::Tokens;
+use crate::auth::identity::Merchant;
+use crate::domain::order::OrderFilter;
+use crate::domain::status::Action;
 use crate::http::error::{ApiError, ApiResult, Envelope, done, ok};
-use crate::http::extract::{Body, Merchant, PathParam, QueryParams};
+use crate::http::extract::{Body, PathParam, QueryParams};
 use crate::http::views::{OrderView, Page, paging};
-use crate::orders::state::Action;
-use crate::store::orders as sql;
 use crate::time::parse_local;
+use crate::usecases::orders::Orders;
 
-pub fn router() -> Router<AppState> {
+/// `/admin/order/…`.
+pub fn router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Tokens: FromRef<S>,
+    Orders: FromRef<S>,
+{
     Router::new()
         .route("/admin/order/conditionSearch", get(search))
         .route("/admin/order/statistics", get(statistics))
@@ -53,26 +60,23 @@ fn text_param(v: Option<String>) -> Option<String> {
 }
 
 async fn search(
-    State(app): State<AppState>,
+    State(orders): State<Orders>,
     m: Merchant,
     QueryParams(q): QueryParams<SearchQuery>,
 ) -> ApiResult<Json<Envelope<Page<OrderView>>>> {
     let (offset, limit) = paging(q.page, q.page_size);
-    let filter = Search {
-        shop_id: m.shop_id,
+    let filter = OrderFilter {
         number: text_param(q.number),
         phone: text_param(q.phone),
         status: q.status,
         begin: time_param(q.begin_time, "beginTime")?,
         end: time_param(q.end_time, "endTime")?,
-        user_id: None,
+        ..Default::default()
     };
-    let (total, rows) = sql::search(app.store.pool(), &filter, offset, limit).await?;
-    let ids: Vec<i64> = rows.iter().map(|o| o.id).collect();
-    let details = sql::lines(app.store.pool(), &ids).await?;
+    let page = orders.search(m.shop_id, filter, offset, limit).await?;
     Ok(ok(Page {
-        total,
-        records: OrderView::many(rows, details, true),
+        total: page.total,
+        records: OrderView::many(page.orders, page.lines, true),
     }))
 }
 
@@ -85,24 +89,23 @@ struct Statistics {
 }
 
 async fn statistics(
-    State(app): State<AppState>,
+    State(orders): State<Orders>,
     m: Merchant,
 ) -> ApiResult<Json<Envelope<Statistics>>> {
-    let (a, b, c) = sql::statistics(app.store.pool(), m.shop_id).await?;
+    let s = orders.statistics(m.shop_id).await?;
     Ok(ok(Statistics {
-        to_be_confirmed: a,
-        confirmed: b,
-        delivery_in_progress: c,
+        to_be_confirmed: s.to_be_confirmed,
+        confirmed: s.confirmed,
+        delivery_in_progress: s.delivery_in_progress,
     }))
 }
 
 async fn details(
-    State(app): State<AppState>,
+    State(orders): State<Orders>,
     m: Merchant,
     PathParam(id): PathParam<i64>,
 ) -> ApiResult<Json<Envelope<OrderView>>> {
-    let order = app.orders.shop_order(m.shop_id, id).await?;
-    let lines = sql::lines(app.store.pool(), &[order.id]).await?;
+    let (order, lines) = orders.shop_order_lines(m.shop_id, id).await?;
     Ok(ok(OrderView::new(order, lines, true)))
 }
 
@@ -129,56 +132,56 @@ fn reason(r: Option<String>, what: &'static str) -> Result<String, ApiError> {
 }
 
 async fn act(
-    app: &AppState,
+    orders: &Orders,
     m: Merchant,
     id: i64,
     action: Action,
     why: Option<&str>,
 ) -> ApiResult<Json<Envelope<()>>> {
-    app.orders
+    orders
         .merchant_action(m.shop_id, m.employee_id, id, action, why)
         .await?;
     Ok(done())
 }
 
 async fn confirm(
-    State(app): State<AppState>,
+    State(orders): State<Orders>,
     m: Merchant,
     Body(r): Body<ActionReq>,
 ) -> ApiResult<Json<Envelope<()>>> {
-    act(&app, m, r.id, Action::Confirm, None).await
+    act(&orders, m, r.id, Action::Confirm, None).await
 }
 
 async fn reject(
-    State(app): State<AppState>,
+    State(orders): State<Orders>,
     m: Merchant,
     Body(r): Body<ActionReq>,
 ) -> ApiResult<Json<Envelope<()>>> {
     let why = reason(r.rejection_reason, "请填写拒单原因")?;
-    act(&app, m, r.id, Action::Reject, Some(&why)).await
+    act(&orders, m, r.id, Action::Reject, Some(&why)).await
 }
 
 async fn cancel(
-    State(app): State<AppState>,
+    State(orders): State<Orders>,
     m: Merchant,
     Body(r): Body<ActionReq>,
 ) -> ApiResult<Json<Envelope<()>>> {
     let why = reason(r.cancel_reason, "请填写取消原因")?;
-    act(&app, m, r.id, Action::MerchantCancel, Some(&why)).await
+    act(&orders, m, r.id, Action::MerchantCancel, Some(&why)).await
 }
 
 async fn deliver(
-    State(app): State<AppState>,
+    State(orders): State<Orders>,
     m: Merchant,
     PathParam(id): PathParam<i64>,
 ) -> ApiResult<Json<Envelope<()>>> {
-    act(&app, m, id, Action::Deliver, None).await
+    act(&orders, m, id, Action::Deliver, None).await
 }
 
 async fn complete(
-    State(app): State<AppState>,
+    State(orders): State<Orders>,
     m: Merchant,
     PathParam(id): PathParam<i64>,
 ) -> ApiResult<Json<Envelope<()>>> {
-    act(&app, m, id, Action::Complete, None).await
+    act(&orders, m, id, Action::Complete, None).await
 }

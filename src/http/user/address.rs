@@ -1,17 +1,29 @@
 //! The customer's address book.
 
-use axum::extract::State;
+use axum::extract::{FromRef, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
-use crate::app::AppState;
-use crate::domain::address::Address as AddressRow;
+use crate::auth::Tokens;
+use crate::auth::identity::Customer;
+use crate::domain::address::Address;
 use crate::http::error::{ApiError, ApiResult, Envelope, done, ok};
-use crate::http::extract::{Body, Customer, PathParam, QueryParams};
-use crate::store::addresses as customers;
+use crate::http::extract::{Body, PathParam, QueryParams};
+use crate::usecases::addresses::Addresses;
 
-pub fn router() -> Router<AppState> {
+/// Longest address field (the detail may be longer).
+const MAX_FIELD: usize = 64;
+/// Longest detail.
+const MAX_DETAIL: usize = 200;
+
+/// `/user/addressBook…`.
+pub fn router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Tokens: FromRef<S>,
+    Addresses: FromRef<S>,
+{
     Router::new()
         .route(
             "/user/addressBook",
@@ -46,8 +58,8 @@ struct AddressDto {
 }
 
 impl AddressDto {
-    /// Checks lengths and the required fields, and binds the address to the customer.
-    fn into_row(self, user_id: i64) -> Result<AddressRow, ApiError> {
+    /// Checks the lengths (the use case checks the required fields).
+    fn into_address(self) -> Result<Address, ApiError> {
         let fields = [
             &self.consignee,
             &self.sex,
@@ -60,20 +72,16 @@ impl AddressDto {
             &self.district_name,
             &self.label,
         ];
-        if fields.iter().any(|f| f.chars().count() > 64) || self.detail.chars().count() > 200 {
+        if fields.iter().any(|f| f.chars().count() > MAX_FIELD)
+            || self.detail.chars().count() > MAX_DETAIL
+        {
             return Err(ApiError::BadRequest(
                 "a field of the address is too long".into(),
             ));
         }
-        if self.consignee.trim().is_empty()
-            || self.phone.trim().is_empty()
-            || self.detail.trim().is_empty()
-        {
-            return Err(ApiError::business("收货人、手机号和详细地址不能为空"));
-        }
-        Ok(AddressRow {
+        Ok(Address {
             id: self.id.unwrap_or(0),
-            user_id,
+            user_id: 0,
             consignee: self.consignee,
             sex: self.sex,
             phone: self.phone,
@@ -90,8 +98,8 @@ impl AddressDto {
     }
 }
 
-impl From<AddressRow> for AddressDto {
-    fn from(a: AddressRow) -> Self {
+impl From<Address> for AddressDto {
+    fn from(a: Address) -> Self {
         AddressDto {
             id: Some(a.id),
             user_id: Some(a.user_id),
@@ -112,27 +120,23 @@ impl From<AddressRow> for AddressDto {
 }
 
 async fn add(
-    State(app): State<AppState>,
+    State(book): State<Addresses>,
     c: Customer,
     Body(dto): Body<AddressDto>,
 ) -> ApiResult<Json<Envelope<()>>> {
-    let row = dto.into_row(c.user_id)?;
-    customers::insert_address(app.store.pool(), &row).await?;
+    book.add(c.user_id, dto.into_address()?).await?;
     Ok(done())
 }
 
 async fn update(
-    State(app): State<AppState>,
+    State(book): State<Addresses>,
     c: Customer,
     Body(dto): Body<AddressDto>,
 ) -> ApiResult<Json<Envelope<()>>> {
     if dto.id.is_none() {
         return Err(ApiError::BadRequest("id is required".into()));
     }
-    let row = dto.into_row(c.user_id)?;
-    if !customers::update_address(app.store.pool(), &row).await? {
-        return Err(ApiError::business("地址不存在"));
-    }
+    book.update(c.user_id, dto.into_address()?).await?;
     Ok(done())
 }
 
@@ -142,43 +146,35 @@ struct IdQuery {
 }
 
 async fn remove(
-    State(app): State<AppState>,
+    State(book): State<Addresses>,
     c: Customer,
     QueryParams(q): QueryParams<IdQuery>,
 ) -> ApiResult<Json<Envelope<()>>> {
-    if !customers::delete_address(app.store.pool(), c.user_id, q.id).await? {
-        return Err(ApiError::business("地址不存在"));
-    }
+    book.remove(c.user_id, q.id).await?;
     Ok(done())
 }
 
 async fn list(
-    State(app): State<AppState>,
+    State(book): State<Addresses>,
     c: Customer,
 ) -> ApiResult<Json<Envelope<Vec<AddressDto>>>> {
-    let rows = customers::addresses(app.store.pool(), c.user_id).await?;
+    let rows = book.list(c.user_id).await?;
     Ok(ok(rows.into_iter().map(AddressDto::from).collect()))
 }
 
 async fn one(
-    State(app): State<AppState>,
+    State(book): State<Addresses>,
     c: Customer,
     PathParam(id): PathParam<i64>,
 ) -> ApiResult<Json<Envelope<AddressDto>>> {
-    let row = customers::address(app.store.pool(), c.user_id, id)
-        .await?
-        .ok_or_else(|| ApiError::business("地址不存在"))?;
-    Ok(ok(row.into()))
+    Ok(ok(book.one(c.user_id, id).await?.into()))
 }
 
 async fn get_default(
-    State(app): State<AppState>,
+    State(book): State<Addresses>,
     c: Customer,
 ) -> ApiResult<Json<Envelope<AddressDto>>> {
-    let row = customers::default_address(app.store.pool(), c.user_id)
-        .await?
-        .ok_or_else(|| ApiError::business("没有查询到默认地址"))?;
-    Ok(ok(row.into()))
+    Ok(ok(book.default(c.user_id).await?.into()))
 }
 
 #[derive(Deserialize)]
@@ -187,14 +183,10 @@ struct IdBody {
 }
 
 async fn set_default(
-    State(app): State<AppState>,
+    State(book): State<Addresses>,
     c: Customer,
     Body(b): Body<IdBody>,
 ) -> ApiResult<Json<Envelope<()>>> {
-    let mut tx = app.store.begin().await?;
-    if !customers::set_default_address(tx.conn(), c.user_id, b.id).await? {
-        return Err(ApiError::business("地址不存在"));
-    }
-    tx.commit().await?;
+    book.set_default(c.user_id, b.id).await?;
     Ok(done())
 }

@@ -1,20 +1,29 @@
-//! The shopping cart. One shop per cart (and so per order).
+//! The shopping cart (the rules are the cart use case's: one shop per cart, at most 999).
 
-use axum::extract::State;
+use axum::extract::{FromRef, State};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
-use crate::app::AppState;
+use crate::auth::Tokens;
+use crate::auth::identity::Customer;
 use crate::domain::cart::CartItem;
+use crate::domain::money::yuan;
 use crate::http::error::{ApiError, ApiResult, Envelope, done, ok};
-use crate::http::extract::{Body, Customer};
-use crate::http::views::money;
-use crate::store::carts::{self, Addition};
-use crate::store::menu;
+use crate::http::extract::Body;
 use crate::time::fmt_minutes;
+use crate::usecases::carts::Carts;
 
-pub fn router() -> Router<AppState> {
+/// Longest flavor text accepted.
+const MAX_FLAVOR: usize = 50;
+
+/// `/user/shoppingCart/…`.
+pub fn router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Tokens: FromRef<S>,
+    Carts: FromRef<S>,
+{
     Router::new()
         .route("/user/shoppingCart/add", post(add))
         .route("/user/shoppingCart/list", get(list))
@@ -31,51 +40,28 @@ struct CartReq {
 }
 
 impl CartReq {
-    fn parse(self) -> Result<(i64, String), ApiError> {
-        if self.setmeal_id.is_some() && self.dish_id.is_none() {
-            return Err(ApiError::business("暂不支持套餐"));
-        }
-        let dish_id = self
-            .dish_id
-            .ok_or_else(|| ApiError::BadRequest("dishId is required".into()))?;
+    /// The item (a dish when both ids are given) and the flavor.
+    fn parse(self) -> Result<(CartItem, String), ApiError> {
+        let item = match (self.dish_id, self.setmeal_id) {
+            (Some(dish), _) => CartItem::Dish(dish),
+            (None, Some(setmeal)) => CartItem::Setmeal(setmeal),
+            (None, None) => return Err(ApiError::BadRequest("dishId is required".into())),
+        };
         let flavor = self.dish_flavor.unwrap_or_default();
-        if flavor.chars().count() > 50 {
+        if flavor.chars().count() > MAX_FLAVOR {
             return Err(ApiError::BadRequest("dishFlavor is too long".into()));
         }
-        Ok((dish_id, flavor))
+        Ok((item, flavor))
     }
 }
 
 async fn add(
-    State(app): State<AppState>,
+    State(carts): State<Carts>,
     c: Customer,
     Body(req): Body<CartReq>,
 ) -> ApiResult<Json<Envelope<()>>> {
-    let (dish_id, flavor) = req.parse()?;
-    let dish = menu::dish(app.store.pool(), dish_id)
-        .await?
-        .filter(|d| d.status == 1)
-        .ok_or_else(|| ApiError::business("菜品不存在或已停售"))?;
-    let mut tx = app.store.begin().await?;
-    let cart = carts::cart(tx.conn(), c.user_id).await?;
-    if cart.iter().any(|l| l.shop_id != dish.shop_id) {
-        return Err(ApiError::business(
-            "购物车中已有其他店铺的菜品，请先清空购物车",
-        ));
-    }
-    if cart.iter().map(|l| l.number).sum::<i64>() >= 999 {
-        return Err(ApiError::business("购物车已满"));
-    }
-    let addition = Addition {
-        item: CartItem::Dish(dish.id),
-        shop_id: dish.shop_id,
-        name: &dish.name,
-        image: &dish.image,
-        price: dish.price,
-        flavor: &flavor,
-    };
-    carts::add(tx.conn(), c.user_id, &addition, 1, app.clock.now_ms()).await?;
-    tx.commit().await?;
+    let (item, flavor) = req.parse()?;
+    carts.add(c.user_id, item, &flavor).await?;
     Ok(done())
 }
 
@@ -95,11 +81,8 @@ struct CartView {
     create_time: String,
 }
 
-async fn list(
-    State(app): State<AppState>,
-    c: Customer,
-) -> ApiResult<Json<Envelope<Vec<CartView>>>> {
-    let rows = carts::cart(app.store.pool(), c.user_id).await?;
+async fn list(State(carts): State<Carts>, c: Customer) -> ApiResult<Json<Envelope<Vec<CartView>>>> {
+    let rows = carts.list(c.user_id).await?;
     Ok(ok(rows
         .into_iter()
         .map(|l| CartView {
@@ -112,30 +95,23 @@ async fn list(
             setmeal_id: l.setmeal_id,
             dish_flavor: l.dish_flavor,
             number: l.number,
-            amount: money(l.amount),
+            amount: yuan(l.amount),
             create_time: fmt_minutes(l.created_at),
         })
         .collect()))
 }
 
 async fn sub(
-    State(app): State<AppState>,
+    State(carts): State<Carts>,
     c: Customer,
     Body(req): Body<CartReq>,
 ) -> ApiResult<Json<Envelope<()>>> {
-    let (dish_id, flavor) = req.parse()?;
-    let mut tx = app.store.begin().await?;
-    let found = carts::sub(tx.conn(), c.user_id, CartItem::Dish(dish_id), &flavor).await?;
-    tx.commit().await?;
-    if !found {
-        return Err(ApiError::business("购物车中没有该菜品"));
-    }
+    let (item, flavor) = req.parse()?;
+    carts.sub(c.user_id, item, &flavor).await?;
     Ok(done())
 }
 
-async fn clean(State(app): State<AppState>, c: Customer) -> ApiResult<Json<Envelope<()>>> {
-    let mut tx = app.store.begin().await?;
-    carts::clear(tx.conn(), c.user_id).await?;
-    tx.commit().await?;
+async fn clean(State(carts): State<Carts>, c: Customer) -> ApiResult<Json<Envelope<()>>> {
+    carts.clean(c.user_id).await?;
     Ok(done())
 }

@@ -1,18 +1,25 @@
 //! The menu: categories and dishes on sale with their flavors.
 
-use axum::extract::State;
+use axum::extract::{FromRef, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
-use crate::app::AppState;
+use crate::auth::Tokens;
+use crate::auth::identity::Customer;
+use crate::domain::money::yuan;
 use crate::http::error::{ApiResult, Envelope, ok};
-use crate::http::extract::{Customer, QueryParams};
-use crate::http::views::money;
-use crate::store::menu;
+use crate::http::extract::QueryParams;
 use crate::time::fmt_minutes;
+use crate::usecases::menu::Menu;
 
-pub fn router() -> Router<AppState> {
+/// `/user/category/list` and `/user/dish/list`.
+pub fn router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Tokens: FromRef<S>,
+    Menu: FromRef<S>,
+{
     Router::new()
         .route("/user/category/list", get(categories))
         .route("/user/dish/list", get(dishes))
@@ -41,11 +48,11 @@ struct CategoryView {
 }
 
 async fn categories(
-    State(app): State<AppState>,
+    State(menu): State<Menu>,
     _c: Customer,
     QueryParams(q): QueryParams<CategoryQuery>,
 ) -> ApiResult<Json<Envelope<Vec<CategoryView>>>> {
-    let rows = menu::categories(app.store.pool(), q.shop_id.unwrap_or(1), q.kind).await?;
+    let rows = menu.categories(q.shop_id.unwrap_or(1), q.kind).await?;
     Ok(ok(rows
         .into_iter()
         .map(|c| CategoryView {
@@ -92,31 +99,28 @@ struct DishView {
 }
 
 async fn dishes(
-    State(app): State<AppState>,
+    State(menu): State<Menu>,
     _c: Customer,
     QueryParams(q): QueryParams<DishQuery>,
 ) -> ApiResult<Json<Envelope<Vec<DishView>>>> {
-    let rows = menu::dishes_in(app.store.pool(), q.category_id).await?;
-    let ids: Vec<i64> = rows.iter().map(|d| d.id).collect();
-    let flavors = menu::flavors(app.store.pool(), &ids).await?;
+    let rows = menu.dishes(q.category_id).await?;
     Ok(ok(rows
         .into_iter()
-        .map(|d| DishView {
+        .map(|(d, flavors)| DishView {
             flavors: flavors
-                .iter()
-                .filter(|f| f.dish_id == d.id)
+                .into_iter()
                 .map(|f| FlavorView {
                     id: f.id,
                     dish_id: f.dish_id,
-                    name: f.name.clone(),
-                    value: f.value.clone(),
+                    name: f.name,
+                    value: f.value,
                 })
                 .collect(),
             id: d.id,
             shop_id: d.shop_id,
             name: d.name,
             category_id: d.category_id,
-            price: money(d.price),
+            price: yuan(d.price),
             image: d.image,
             description: d.description,
             status: d.status,

@@ -7,11 +7,30 @@ mod menu;
 mod order;
 
 use axum::Router;
+use axum::extract::FromRef;
 
-use crate::app::AppState;
+use crate::auth::Tokens;
+use crate::usecases::accounts::Accounts;
+use crate::usecases::addresses::Addresses;
+use crate::usecases::carts::Carts;
+use crate::usecases::menu::Menu;
+use crate::usecases::orders::Orders;
+use crate::usecases::payments::Payments;
+use crate::usecases::shops::Shops;
 
 /// All customer routes.
-pub fn router() -> Router<AppState> {
+pub fn router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Tokens: FromRef<S>,
+    Accounts: FromRef<S>,
+    Shops: FromRef<S>,
+    Menu: FromRef<S>,
+    Carts: FromRef<S>,
+    Addresses: FromRef<S>,
+    Orders: FromRef<S>,
+    Payments: FromRef<S>,
+{
     Router::new()
         .merge(account::router())
         .merge(menu::router())

@@ -1,24 +1,34 @@
 //! Customer orders: submit, pay, history, details, cancel, repeat and remind.
 
-use axum::extract::State;
+use axum::extract::{FromRef, State};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
-use crate::app::AppState;
-use crate::config::PayMode;
-use crate::domain::order::OrderFilter as Search;
+use crate::auth::Tokens;
+use crate::auth::identity::Customer;
+use crate::domain::money::yuan;
+use crate::domain::order::NOT_FOUND;
 use crate::http::error::{ApiError, ApiResult, Envelope, done, ok};
-use crate::http::extract::{Body, Customer, PathParam, QueryParams};
-use crate::http::views::{OrderView, Page, money, paging};
-use crate::orders::service::SubmitInput;
-use crate::orders::state::Status;
-use crate::payment::wechat_api::Prepay;
-use crate::store::customers;
-use crate::store::orders as sql;
+use crate::http::extract::{Body, PathParam, QueryParams};
+use crate::http::views::{OrderView, Page, paging};
 use crate::time::{fmt_minutes, parse_local};
+use crate::usecases::orders::{Orders, SubmitInput};
+use crate::usecases::payments::Payments;
 
-pub fn router() -> Router<AppState> {
+/// Not a pay method of the contract (1 WeChat, 2 Alipay).
+const BAD_PAY_METHOD: &str = "支付方式错误";
+/// Longest order number (WeChat's `out_trade_no`).
+const MAX_NUMBER: usize = 32;
+
+/// `/user/order/…`.
+pub fn router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Tokens: FromRef<S>,
+    Orders: FromRef<S>,
+    Payments: FromRef<S>,
+{
     Router::new()
         .route("/user/order/submit", post(submit))
         .route("/user/order/payment", put(payment))
@@ -50,7 +60,7 @@ struct SubmitReq {
 impl SubmitReq {
     fn parse(self) -> Result<SubmitInput, ApiError> {
         if !(1..=2).contains(&self.pay_method) {
-            return Err(ApiError::business("支付方式错误"));
+            return Err(ApiError::business(BAD_PAY_METHOD));
         }
         let remark = self.remark.unwrap_or_default();
         if remark.chars().count() > 200 {
@@ -88,15 +98,15 @@ struct SubmitReply {
 }
 
 async fn submit(
-    State(app): State<AppState>,
+    State(orders): State<Orders>,
     c: Customer,
     Body(req): Body<SubmitReq>,
 ) -> ApiResult<Json<Envelope<SubmitReply>>> {
-    let s = app.orders.submit(c.user_id, req.parse()?).await?;
+    let s = orders.submit(c.user_id, req.parse()?).await?;
     Ok(ok(SubmitReply {
         id: s.id,
         order_number: s.number,
-        order_amount: money(s.amount),
+        order_amount: yuan(s.amount),
         order_time: fmt_minutes(s.order_time),
     }))
 }
@@ -123,76 +133,24 @@ struct PaymentReply {
 /// a WeChat Pay JSAPI order and answers the signed `wx.requestPayment` parameters; the order is
 /// paid only later, by a verified `POST /notify/paySuccess`.
 async fn payment(
-    State(app): State<AppState>,
+    State(payments): State<Payments>,
     c: Customer,
     Body(req): Body<PaymentReq>,
 ) -> ApiResult<Json<Envelope<PaymentReply>>> {
-    if req.order_number.is_empty() || req.order_number.len() > 32 {
-        return Err(ApiError::business(crate::orders::NOT_FOUND));
+    if req.order_number.is_empty() || req.order_number.len() > MAX_NUMBER {
+        return Err(NOT_FOUND.into());
     }
     if let Some(m) = req.pay_method
         && !(1..=2).contains(&m)
     {
-        return Err(ApiError::business("支付方式错误"));
+        return Err(ApiError::business(BAD_PAY_METHOD));
     }
-    match app.settings.pay_mode {
-        PayMode::Mock => {
-            app.orders.pay_mock(c.user_id, &req.order_number).await?;
-            let nonce = crate::auth::random_string(32);
-            Ok(ok(PaymentReply {
-                time_stamp: (app.clock.now_ms() / 1000).to_string(),
-                package_str: format!("prepay_id=mock-{}", req.order_number),
-                pay_sign: "mock".into(),
-                sign_type: "RSA".into(),
-                nonce_str: nonce,
-            }))
-        }
-        PayMode::Wechat => pay_wechat(&app, c.user_id, &req.order_number).await,
-    }
-}
-
-/// WeChat Pay refused, failed or could not be reached.
-const PREPAY_FAILED: &str = "微信支付下单失败";
-
-/// The same checks as a mock payment (the customer's order, unpaid, pending payment), then the
-/// JSAPI order at WeChat Pay for the order's amount, paid by the customer's openid.
-async fn pay_wechat(
-    app: &AppState,
-    user_id: i64,
-    number: &str,
-) -> ApiResult<Json<Envelope<PaymentReply>>> {
-    let Some(wechat) = app.wechat_api.as_ref() else {
-        return Err(ApiError::business(PREPAY_FAILED));
-    };
-    let order = app.orders.customer_order_by_number(user_id, number).await?;
-    if order.pay_status == 1 {
-        return Err(ApiError::business("该订单已支付"));
-    }
-    if order.status != Status::PendingPayment.code() {
-        return Err(ApiError::business(crate::orders::BAD_STATUS));
-    }
-    let Some(openid) = customers::openid(app.store.pool(), user_id).await? else {
-        return Err(ApiError::business(crate::orders::NOT_FOUND));
-    };
-    let now = app.clock.now_ms() / 1000;
-    let prepay = Prepay {
-        order_number: &order.number,
-        total_fen: order.amount,
-        openid: &openid,
-    };
-    let prepay_id = match wechat.jsapi_prepay(prepay, now).await {
-        Ok(id) => id,
-        Err(e) => {
-            tracing::warn!(number, error = %e, "WeChat Pay JSAPI order failed");
-            return Err(ApiError::business(PREPAY_FAILED));
-        }
-    };
-    let p = wechat.pay_params(&prepay_id, now);
+    let p = payments.pay(c.user_id, &req.order_number).await?;
     Ok(ok(PaymentReply {
         nonce_str: p.nonce_str,
         pay_sign: p.pay_sign,
         time_stamp: p.time_stamp,
-        sign_type: p.sign_type.into(),
+        sign_type: p.sign_type,
         package_str: p.package,
     }))
 }
@@ -206,58 +164,50 @@ struct HistoryQuery {
 }
 
 async fn history(
-    State(app): State<AppState>,
+    State(orders): State<Orders>,
     c: Customer,
     QueryParams(q): QueryParams<HistoryQuery>,
 ) -> ApiResult<Json<Envelope<Page<OrderView>>>> {
     let (offset, limit) = paging(q.page, q.page_size);
-    let filter = Search {
-        user_id: Some(c.user_id),
-        status: q.status,
-        ..Default::default()
-    };
-    let (total, rows) = sql::search(app.store.pool(), &filter, offset, limit).await?;
-    let ids: Vec<i64> = rows.iter().map(|o| o.id).collect();
-    let details = sql::lines(app.store.pool(), &ids).await?;
+    let page = orders.history(c.user_id, q.status, offset, limit).await?;
     Ok(ok(Page {
-        total,
-        records: OrderView::many(rows, details, false),
+        total: page.total,
+        records: OrderView::many(page.orders, page.lines, false),
     }))
 }
 
 async fn detail(
-    State(app): State<AppState>,
+    State(orders): State<Orders>,
     c: Customer,
     PathParam(id): PathParam<i64>,
 ) -> ApiResult<Json<Envelope<OrderView>>> {
-    let order = app.orders.customer_order(c.user_id, id).await?;
-    let details = sql::lines(app.store.pool(), &[order.id]).await?;
-    Ok(ok(OrderView::new(order, details, false)))
+    let (order, lines) = orders.customer_order_lines(c.user_id, id).await?;
+    Ok(ok(OrderView::new(order, lines, false)))
 }
 
 async fn cancel(
-    State(app): State<AppState>,
+    State(orders): State<Orders>,
     c: Customer,
     PathParam(id): PathParam<i64>,
 ) -> ApiResult<Json<Envelope<()>>> {
-    app.orders.cancel_by_customer(c.user_id, id).await?;
+    orders.cancel_by_customer(c.user_id, id).await?;
     Ok(done())
 }
 
 async fn repetition(
-    State(app): State<AppState>,
+    State(orders): State<Orders>,
     c: Customer,
     PathParam(id): PathParam<i64>,
 ) -> ApiResult<Json<Envelope<()>>> {
-    app.orders.repeat(c.user_id, id).await?;
+    orders.repeat(c.user_id, id).await?;
     Ok(done())
 }
 
 async fn reminder(
-    State(app): State<AppState>,
+    State(orders): State<Orders>,
     c: Customer,
     PathParam(id): PathParam<i64>,
 ) -> ApiResult<Json<Envelope<()>>> {
-    app.orders.remind(c.user_id, id).await?;
+    orders.remind(c.user_id, id).await?;
     Ok(done())
 }

@@ -2,13 +2,16 @@
 //! token and every long-lived task. `Application::build` binds the listener (port 0 in tests)
 //! and exposes the real port; `run_until` serves until the given future resolves.
 
+pub mod metrics;
+pub mod ops;
+pub mod routes;
+pub mod state;
+
 use std::net::SocketAddr;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use axum::extract::FromRef;
-use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -18,47 +21,22 @@ use crate::alerts::service::Alerts;
 use crate::alerts::tracker::Tracker;
 use crate::auth::{Tokens, hash_password, random_string};
 use crate::config::{BrokerUrl, Settings};
+use crate::domain::alert::Event;
 use crate::hub::Hub;
 use crate::hub::broker::Broker;
 use crate::hub::ingest::Ingest;
-use crate::orders::service::Orders;
 use crate::payment::wechat::Verifier;
 use crate::payment::wechat_api::WechatClient;
 use crate::store::{Store, seed, shops};
 use crate::time::Clock;
-
-/// Everything a request handler may use. Cheap to clone.
-#[derive(Clone)]
-pub struct AppState {
-    /// Database.
-    pub store: Store,
-    /// Clock (movable in tests).
-    pub clock: Clock,
-    /// Token signer.
-    pub tokens: Tokens,
-    /// Order use cases.
-    pub orders: Orders,
-    /// Alert use cases.
-    pub alerts: Alerts,
-    /// In-process hub.
-    pub hub: Hub,
-    /// Delivery tracker.
-    pub tracker: Tracker,
-    /// Settings.
-    pub settings: Arc<Settings>,
-    /// WeChat Pay verifier, in wechat mode.
-    pub wechat: Option<Arc<Verifier>>,
-    /// Client of the WeChat login and WeChat Pay APIs, in wechat mode.
-    pub wechat_api: Option<Arc<WechatClient>>,
-    /// Cancelled when the server starts shutting down.
-    pub shutdown: CancellationToken,
-    /// Metrics registry.
-    pub metrics: PrometheusHandle,
-}
-
-impl FromRef<AppState> for () {
-    fn from_ref(_: &AppState) {}
-}
+use crate::usecases::accounts::Accounts;
+use crate::usecases::addresses::Addresses;
+use crate::usecases::carts::Carts;
+use crate::usecases::menu::Menu;
+use crate::usecases::orders::Orders;
+use crate::usecases::payments::{Payments, WechatPay};
+use crate::usecases::shops::Shops;
+use state::AppState;
 
 /// A built, bound, not yet serving application.
 pub struct Application {
@@ -66,109 +44,10 @@ pub struct Application {
     state: AppState,
     background: CancellationToken,
     tasks: TaskTracker,
-    relay_rx: Option<tokio::sync::mpsc::Receiver<crate::domain::alert::Event>>,
+    relay_rx: Option<tokio::sync::mpsc::Receiver<Event>>,
     relay: Relay,
-    ingest_tx: tokio::sync::mpsc::Sender<crate::hub::ingest::Ingest>,
-    ingest_rx: Option<tokio::sync::mpsc::Receiver<crate::hub::ingest::Ingest>>,
-}
-
-/// The process-wide Prometheus recorder (metrics macros use one global recorder).
-fn metrics_handle() -> PrometheusHandle {
-    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
-    HANDLE
-        .get_or_init(|| {
-            let recorder = PrometheusBuilder::new()
-                .set_buckets_for_metric(
-                    metrics_exporter_prometheus::Matcher::Full(
-                        "sky_commit_to_socket_seconds".into(),
-                    ),
-                    &[
-                        0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
-                    ],
-                )
-                .expect("buckets are not empty")
-                .build_recorder();
-            let handle = recorder.handle();
-            // Ignore the error of a second install (another Application in the same test process).
-            if metrics::set_global_recorder(recorder).is_ok() {
-                describe_metrics();
-            }
-            handle
-        })
-        .clone()
-}
-
-/// Describes every metric and makes each appear at zero from the start, so dashboards and
-/// alert rules see them before the first event.
-fn describe_metrics() {
-    use metrics::{counter, describe_counter, describe_gauge, describe_histogram, gauge};
-    describe_gauge!(
-        "sky_connections_open",
-        "Open alert connections by kind (legacy, rich, sse)"
-    );
-    describe_counter!(
-        "sky_alerts_created_total",
-        "Alerts written to the log, by type and re-alert"
-    );
-    describe_counter!(
-        "sky_alerts_delivered_total",
-        "Alerts written to a first socket on this instance"
-    );
-    describe_counter!("sky_alerts_acknowledged_total", "Alerts marked handled");
-    describe_counter!("sky_alerts_realerted_total", "Re-alerts raised");
-    describe_histogram!(
-        "sky_commit_to_socket_seconds",
-        "From the alert's commit to its first socket write"
-    );
-    describe_counter!(
-        "sky_slow_socket_closes_total",
-        "Sockets closed because they could not keep up (4008)"
-    );
-    describe_counter!(
-        "sky_replays_total",
-        "Connects that replayed alerts from the log"
-    );
-    describe_counter!("sky_replayed_alerts_total", "Alerts replayed from the log");
-    describe_counter!(
-        "sky_alert_gaps_repaired_total",
-        "Sequence gaps filled from the log"
-    );
-    describe_counter!(
-        "sky_alerts_duplicates_dropped_total",
-        "Duplicate publishes dropped by sequence"
-    );
-    describe_counter!(
-        "sky_broker_published_total",
-        "Events published to the broker"
-    );
-    describe_counter!(
-        "sky_broker_received_total",
-        "Events received from other instances"
-    );
-    describe_counter!(
-        "sky_broker_dropped_total",
-        "Events not published because the broker was down or behind"
-    );
-    describe_counter!("sky_broker_reconnects_total", "Broker (re)connections");
-    describe_counter!(
-        "sky_payment_notifications_refused_total",
-        "WeChat Pay notifications that failed verification"
-    );
-    for kind in ["legacy", "rich", "sse"] {
-        gauge!("sky_connections_open", "kind" => kind).increment(0.0);
-        counter!("sky_slow_socket_closes_total", "kind" => kind).increment(0);
-        counter!("sky_replays_total", "kind" => kind).increment(0);
-        counter!("sky_replayed_alerts_total", "kind" => kind).increment(0);
-    }
-    for name in [
-        "sky_alerts_delivered_total",
-        "sky_alerts_acknowledged_total",
-        "sky_alerts_realerted_total",
-        "sky_alert_gaps_repaired_total",
-        "sky_alerts_duplicates_dropped_total",
-    ] {
-        counter!(name).increment(0);
-    }
+    ingest_tx: tokio::sync::mpsc::Sender<Ingest>,
+    ingest_rx: Option<tokio::sync::mpsc::Receiver<Ingest>>,
 }
 
 impl Application {
@@ -197,29 +76,7 @@ impl Application {
             }
         };
         let tokens = Tokens::new(secret.as_bytes(), settings.token_ttl);
-        let wechat = match &settings.wechat {
-            Some(w) => Some(Arc::new(
-                Verifier::new(
-                    &w.platform_key_pem,
-                    &w.api_v3_key,
-                    w.platform_serial.clone(),
-                    w.max_skew_secs,
-                )
-                .map_err(|e| {
-                    anyhow::anyhow!(
-                        "invalid setting SKY_WECHAT_PLATFORM_KEY / SKY_WECHAT_API_V3_KEY: {e}"
-                    )
-                })?,
-            )),
-            None => None,
-        };
-        let wechat_api = match (&settings.wechat, &wechat) {
-            (Some(w), Some(verifier)) => Some(Arc::new(
-                WechatClient::new(w, verifier.clone())
-                    .map_err(|e| anyhow::anyhow!("cannot start the WeChat client: {e}"))?,
-            )),
-            _ => None,
-        };
+        let wechat = wechat_pay(&settings)?;
         if settings.allow_anonymous_ws {
             tracing::warn!(
                 "SKY_ALLOW_ANONYMOUS_WS is on: anyone who reaches /ws/{{sid}} hears every alert of shop 1"
@@ -232,29 +89,8 @@ impl Application {
             )
         })?;
         let (ingest_tx, ingest_rx) = tokio::sync::mpsc::channel(8192);
-        let hub = Hub::new();
         let (relay, relay_rx) = Relay::new(16_384);
-        let orders = Orders::new(
-            store.clone(),
-            clock.clone(),
-            relay.clone(),
-            settings.reminder_window,
-        );
-        let alerts = Alerts::new(store.clone(), clock.clone(), relay.clone());
-        let state = AppState {
-            store,
-            clock,
-            tokens,
-            orders,
-            alerts,
-            hub,
-            tracker: Tracker::default(),
-            settings: Arc::new(settings),
-            wechat,
-            wechat_api,
-            shutdown: CancellationToken::new(),
-            metrics: metrics_handle(),
-        };
+        let state = state(store, clock, tokens, &relay, wechat, settings);
         Ok(Application {
             listener,
             state,
@@ -356,7 +192,7 @@ impl Application {
         let state = self.state.clone();
         let token = state.shutdown.clone();
         let deadline = state.settings.shutdown_deadline;
-        let router = crate::http::router(state.clone());
+        let router = routes::router(state.clone());
         let serve_token = token.clone();
         let listener = axum::serve::ListenerExt::tap_io(self.listener, tune_socket);
         let server = axum::serve(listener, router)
@@ -418,5 +254,77 @@ fn redact(url: &str) -> String {
             None => url.to_string(),
         },
         _ => url.to_string(),
+    }
+}
+
+/// WeChat Pay's verifier and client, in wechat mode.
+fn wechat_pay(settings: &Settings) -> anyhow::Result<Option<WechatPay>> {
+    let Some(w) = &settings.wechat else {
+        return Ok(None);
+    };
+    let verifier = Verifier::new(
+        &w.platform_key_pem,
+        &w.api_v3_key,
+        w.platform_serial.clone(),
+        w.max_skew_secs,
+    )
+    .map_err(|e| {
+        anyhow::anyhow!("invalid setting SKY_WECHAT_PLATFORM_KEY / SKY_WECHAT_API_V3_KEY: {e}")
+    })?;
+    let verifier = Arc::new(verifier);
+    let client = WechatClient::new(w, verifier.clone())
+        .map_err(|e| anyhow::anyhow!("cannot start the WeChat client: {e}"))?;
+    Ok(Some(WechatPay {
+        client: Arc::new(client),
+        verifier,
+        mchid: w.mchid.clone(),
+    }))
+}
+
+/// The use cases over one store, clock and relay, and the state that holds them.
+fn state(
+    store: Store,
+    clock: Clock,
+    tokens: Tokens,
+    relay: &Relay,
+    wechat: Option<WechatPay>,
+    settings: Settings,
+) -> AppState {
+    let (s, c) = (store.clone(), clock.clone());
+    let wechat_client = wechat.as_ref().map(|w| w.client.clone());
+    AppState {
+        orders: Orders::new(
+            s.clone(),
+            c.clone(),
+            relay.clone(),
+            settings.reminder_window,
+        ),
+        payments: Payments::new(
+            s.clone(),
+            c.clone(),
+            relay.clone(),
+            settings.pay_mode,
+            wechat,
+        ),
+        carts: Carts::new(s.clone(), c.clone()),
+        addresses: Addresses::new(s.clone()),
+        accounts: Accounts::new(
+            s.clone(),
+            c.clone(),
+            tokens.clone(),
+            settings.pay_mode,
+            wechat_client,
+        ),
+        shops: Shops::new(s.clone(), c.clone()),
+        menu: Menu::new(s.clone()),
+        alerts: Alerts::new(s, c, relay.clone()),
+        hub: Hub::new(),
+        tracker: Tracker::default(),
+        store,
+        clock,
+        tokens,
+        settings: Arc::new(settings),
+        shutdown: CancellationToken::new(),
+        metrics: metrics::handle(),
     }
 }

@@ -1,13 +1,15 @@
 //! Operations endpoints: `/metrics` (Prometheus), `/healthz` (the process answers) and
-//! `/readyz` (the database answers and we are not shutting down).
+//! `/readyz` (the database answers and we are not shutting down). They observe the process
+//! itself, so they live with its wiring.
 
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
 
-use crate::app::AppState;
+use super::state::AppState;
 
+/// `/metrics`, `/healthz`, `/readyz`.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/metrics", get(metrics))

@@ -1,5 +1,8 @@
-//! Tokens (JWT, HS256, secret from configuration or the database) and password hashing
-//! (argon2, on the blocking pool because it is deliberately slow).
+//! Tokens (JWT, HS256, secret from configuration or the database), password hashing
+//! (argon2, on the blocking pool because it is deliberately slow), and the identity behind a
+//! request (`identity`), which REST and the sockets both read.
+
+pub mod identity;
 
 use std::time::Duration;
 

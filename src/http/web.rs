@@ -7,14 +7,12 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use rust_embed::Embed;
 
-use crate::app::AppState;
-
 #[derive(Embed)]
 #[folder = "static/"]
 struct Assets;
 
 /// `/` (the dashboard), `/websocket.html` and the files under `/static/`.
-pub fn router() -> Router<AppState> {
+pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
     Router::new()
         .route("/", get(|| async { asset("index.html") }))
         .route("/websocket.html", get(|| async { asset("websocket.html") }))

@@ -1,0 +1,32 @@
+//! The whole HTTP surface assembled: REST (`http`), sockets and SSE (`ws`), the dashboard
+//! (`http::web`) and the operations endpoints (`ops`), under the body limit, the envelope for
+//! its 413, panic catching and request tracing.
+
+use axum::Router;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::trace::TraceLayer;
+
+use super::ops;
+use super::state::AppState;
+use crate::http::error::{BODY_LIMIT, too_large_as_envelope};
+use crate::{http, ws};
+
+/// Every route, with the state they share.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(http::user::router())
+        .merge(http::admin::router())
+        .merge(http::notify::router())
+        .merge(ops::router())
+        .merge(ws::router())
+        .merge(http::web::router())
+        .fallback(|| async { StatusCode::NOT_FOUND.into_response() })
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(axum::middleware::map_response(too_large_as_envelope))
+        .layer(CatchPanicLayer::new())
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}

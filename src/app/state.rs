@@ -1,0 +1,97 @@
+//! `AppState`: everything the adapters may use, and one `FromRef` per piece, so each handler
+//! takes only the substate it needs (`State<Orders>`, `State<Tokens>`…) and the adapter
+//! modules never name this type.
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use metrics_exporter_prometheus::PrometheusHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::alerts::service::Alerts;
+use crate::alerts::tracker::Tracker;
+use crate::auth::Tokens;
+use crate::config::Settings;
+use crate::hub::Hub;
+use crate::store::Store;
+use crate::time::Clock;
+use crate::usecases::accounts::Accounts;
+use crate::usecases::addresses::Addresses;
+use crate::usecases::carts::Carts;
+use crate::usecases::menu::Menu;
+use crate::usecases::orders::Orders;
+use crate::usecases::payments::Payments;
+use crate::usecases::shops::Shops;
+use crate::ws::Sockets;
+
+/// Everything a request handler may use. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    /// Database (for the operations endpoints, tests and shutdown).
+    pub store: Store,
+    /// Clock (movable in tests).
+    pub clock: Clock,
+    /// Token signer.
+    pub tokens: Tokens,
+    /// Order use cases.
+    pub orders: Orders,
+    /// Payment use cases.
+    pub payments: Payments,
+    /// Cart use cases.
+    pub carts: Carts,
+    /// Address book use cases.
+    pub addresses: Addresses,
+    /// Login use cases.
+    pub accounts: Accounts,
+    /// Shop use cases.
+    pub shops: Shops,
+    /// Menu use cases.
+    pub menu: Menu,
+    /// Alert use cases.
+    pub alerts: Alerts,
+    /// In-process hub.
+    pub hub: Hub,
+    /// Delivery tracker.
+    pub tracker: Tracker,
+    /// Settings.
+    pub settings: Arc<Settings>,
+    /// Cancelled when the server starts shutting down.
+    pub shutdown: CancellationToken,
+    /// Metrics registry.
+    pub metrics: PrometheusHandle,
+}
+
+macro_rules! substate {
+    ($($field:ident: $ty:ty),* $(,)?) => {
+        $(impl FromRef<AppState> for $ty {
+            fn from_ref(app: &AppState) -> $ty {
+                app.$field.clone()
+            }
+        })*
+    };
+}
+
+substate!(
+    tokens: Tokens,
+    orders: Orders,
+    payments: Payments,
+    carts: Carts,
+    addresses: Addresses,
+    accounts: Accounts,
+    shops: Shops,
+    menu: Menu,
+    alerts: Alerts,
+);
+
+impl FromRef<AppState> for Sockets {
+    fn from_ref(app: &AppState) -> Sockets {
+        Sockets {
+            alerts: app.alerts.clone(),
+            hub: app.hub.clone(),
+            tracker: app.tracker.clone(),
+            tokens: app.tokens.clone(),
+            settings: app.settings.clone(),
+            shutdown: app.shutdown.clone(),
+        }
+    }
+}

@@ -1,3 +1,0 @@
-//! Moved to [`crate::domain::status`]; re-exported while the callers migrate.
-
-pub use crate::domain::status::*;

@@ -1,0 +1,396 @@
+//! Order use cases: submit, remind, cancel, the merchant's actions, the scheduled sweeps,
+//! 再来一单, and the reads of orders. Each change is a single transaction whose state change is
+//! conditional on the current status; alerts it raises are rows of that same transaction,
+//! handed to the relay only after the commit. (Paying is the `payments` group's.)
+
+use std::time::Duration;
+
+use rand::Rng;
+
+use super::Result;
+use crate::alerts::relay::Relay;
+use crate::domain::alert::TYPE_REMINDER;
+use crate::domain::cart::{self, CartItem};
+use crate::domain::order::{self, BAD_STATUS, NOT_FOUND, Order, OrderFilter, OrderLine};
+use crate::domain::shop::{IS_CLOSED, OPEN};
+use crate::domain::status::{self as state, Action, Status};
+use crate::domain::{Refusal, address};
+use crate::store::carts::Addition;
+use crate::store::orders::{self as sql, NewOrder, Owner};
+use crate::store::{Store, addresses, alerts, carts, customers, shops};
+use crate::time::Clock;
+
+/// Submitting failed to draw a free order number five times.
+const NO_NUMBER: Refusal = Refusal("下单失败，请重试");
+/// Reminded again within the window.
+const TOO_OFTEN: Refusal = Refusal("催单过于频繁，请稍后再试");
+/// Most of one line that 再来一单 copies back.
+const MAX_REPEAT_PER_LINE: i64 = 99;
+
+/// What a customer submits (already parsed and range-checked by the adapter).
+#[derive(Debug, Clone)]
+pub struct SubmitInput {
+    /// The chosen address (must be the customer's).
+    pub address_book_id: i64,
+    /// 1 WeChat, 2 Alipay.
+    pub pay_method: i64,
+    /// The customer's remark.
+    pub remark: String,
+    /// Asked delivery time, Unix ms.
+    pub estimated_delivery_time: Option<i64>,
+    /// 1 as soon as possible, 0 at the chosen time.
+    pub delivery_status: i64,
+    /// Sets of tableware.
+    pub tableware_number: i64,
+    /// 1 as many as dishes, 0 a given number.
+    pub tableware_status: i64,
+}
+
+/// A submitted order.
+#[derive(Debug, Clone)]
+pub struct Submitted {
+    /// Its id.
+    pub id: i64,
+    /// Its number.
+    pub number: String,
+    /// What it costs, in fen.
+    pub amount: i64,
+    /// When it was submitted, Unix ms.
+    pub order_time: i64,
+}
+
+/// A page of orders with their lines.
+#[derive(Debug, Clone)]
+pub struct OrderPage {
+    /// Count of all matches.
+    pub total: i64,
+    /// This page, newest first.
+    pub orders: Vec<Order>,
+    /// The lines of the page's orders.
+    pub lines: Vec<OrderLine>,
+}
+
+/// The counts of the merchant's order board.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Statistics {
+    /// Awaiting acceptance.
+    pub to_be_confirmed: i64,
+    /// Accepted.
+    pub confirmed: i64,
+    /// Out for delivery.
+    pub delivery_in_progress: i64,
+}
+
+/// The order use cases. Cheap to clone.
+#[derive(Clone)]
+pub struct Orders {
+    store: Store,
+    clock: Clock,
+    relay: Relay,
+    reminder_window: Duration,
+}
+
+impl Orders {
+    /// Use cases over this store, clock and relay.
+    pub fn new(store: Store, clock: Clock, relay: Relay, reminder_window: Duration) -> Orders {
+        Orders {
+            store,
+            clock,
+            relay,
+            reminder_window,
+        }
+    }
+
+    /// Turns the customer's cart into an unpaid order of the one shop all its lines belong to;
+    /// the amount is computed here. Everything is read through the transaction, after the
+    /// customer's row lock, so a cart change cannot slip between the read and the clear.
+    #[tracing::instrument(skip_all, fields(user_id = user_id))]
+    pub async fn submit(&self, user_id: i64, input: SubmitInput) -> Result<Submitted> {
+        let now = self.clock.now_ms();
+        let mut tx = self.store.begin().await?;
+        customers::lock(&mut tx, user_id).await?;
+        let address = addresses::address(tx.conn(), user_id, input.address_book_id)
+            .await?
+            .ok_or(address::NONE_FOR_ORDER)?;
+        let lines = carts::cart(tx.conn(), user_id).await?;
+        let shop_id = cart::shop_of(&lines)?;
+        if shops::shop_status(tx.conn(), shop_id).await? != Some(OPEN) {
+            return Err(IS_CLOSED.into());
+        }
+        let totals = order::totals(lines.iter().map(|l| (l.amount, l.number)))?;
+        let mut new = NewOrder {
+            shop_id,
+            number: String::new(),
+            user_id,
+            address_book_id: address.id,
+            order_time: now,
+            pay_method: input.pay_method,
+            amount: totals.amount,
+            remark: input.remark,
+            phone: address.phone.clone(),
+            address: address.one_line(),
+            user_name: customers::user_name(tx.conn(), user_id).await?,
+            consignee: address.consignee.clone(),
+            estimated_delivery_time: input.estimated_delivery_time,
+            delivery_status: input.delivery_status,
+            pack_amount: totals.pack_amount,
+            tableware_number: input.tableware_number,
+            tableware_status: input.tableware_status,
+        };
+        // Millisecond time plus random digits (the number is WeChat's out_trade_no, at most
+        // 32 characters): a clash is rare and just draws again.
+        let mut id = None;
+        for _ in 0..5 {
+            new.number = format!("{now}{:07}", rand::rng().random_range(0..10_000_000));
+            id = sql::insert(tx.conn(), &new).await?;
+            if id.is_some() {
+                break;
+            }
+        }
+        let id = id.ok_or(NO_NUMBER)?;
+        for l in &lines {
+            let line = OrderLine {
+                id: 0,
+                order_id: id,
+                name: l.name.clone(),
+                image: l.image.clone(),
+                dish_id: l.dish_id,
+                setmeal_id: l.setmeal_id,
+                dish_flavor: l.dish_flavor.clone(),
+                number: l.number,
+                amount: l.amount,
+            };
+            sql::insert_line(tx.conn(), id, &line).await?;
+        }
+        carts::clear(tx.conn(), user_id).await?;
+        tx.commit().await?;
+        Ok(Submitted {
+            id,
+            number: new.number,
+            amount: totals.amount,
+            order_time: now,
+        })
+    }
+
+    /// A customer's reminder (催单): own order only, while the merchant owes something, at most
+    /// once per window.
+    #[tracing::instrument(skip_all, fields(user_id = user_id, order_id = order_id))]
+    pub async fn remind(&self, user_id: i64, order_id: i64) -> Result<()> {
+        let order = self.customer_order(user_id, order_id).await?;
+        let status = Status::from_code(order.status).ok_or(BAD_STATUS)?;
+        if !state::can_remind(status) {
+            return Err(BAD_STATUS.into());
+        }
+        let now = self.clock.now_ms();
+        let window = self.reminder_window.as_millis() as i64;
+        let mut tx = self.store.begin().await?;
+        if !sql::claim_reminder(tx.conn(), order_id, user_id, now, window).await? {
+            return Err(TOO_OFTEN.into());
+        }
+        let alert = alerts::insert(
+            tx.conn(),
+            order.shop_id,
+            TYPE_REMINDER,
+            0,
+            order_id,
+            &order.number,
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        self.relay.committed(vec![alert]);
+        Ok(())
+    }
+
+    /// The customer's order, or 订单不存在 (also for someone else's: ids cannot be probed).
+    pub async fn customer_order(&self, user_id: i64, order_id: i64) -> Result<Order> {
+        match sql::by_id(self.store.pool(), order_id).await? {
+            Some(o) if o.user_id == user_id => Ok(o),
+            _ => Err(NOT_FOUND.into()),
+        }
+    }
+
+    /// The shop's order, or 订单不存在.
+    pub async fn shop_order(&self, shop_id: i64, order_id: i64) -> Result<Order> {
+        match sql::by_id(self.store.pool(), order_id).await? {
+            Some(o) if o.shop_id == shop_id => Ok(o),
+            _ => Err(NOT_FOUND.into()),
+        }
+    }
+
+    /// The customer's order with its lines.
+    pub async fn customer_order_lines(
+        &self,
+        user_id: i64,
+        order_id: i64,
+    ) -> Result<(Order, Vec<OrderLine>)> {
+        let order = self.customer_order(user_id, order_id).await?;
+        let lines = sql::lines(self.store.pool(), &[order.id]).await?;
+        Ok((order, lines))
+    }
+
+    /// The shop's order with its lines.
+    pub async fn shop_order_lines(
+        &self,
+        shop_id: i64,
+        order_id: i64,
+    ) -> Result<(Order, Vec<OrderLine>)> {
+        let order = self.shop_order(shop_id, order_id).await?;
+        let lines = sql::lines(self.store.pool(), &[order.id]).await?;
+        Ok((order, lines))
+    }
+
+    /// A page of the customer's orders (optionally of one status), newest first.
+    pub async fn history(
+        &self,
+        user_id: i64,
+        status: Option<i64>,
+        offset: i64,
+        limit: i64,
+    ) -> Result<OrderPage> {
+        let filter = OrderFilter {
+            user_id: Some(user_id),
+            status,
+            ..Default::default()
+        };
+        self.page(&filter, offset, limit).await
+    }
+
+    /// A page of the shop's orders matching `filter` (whose shop is always this one).
+    pub async fn search(
+        &self,
+        shop_id: i64,
+        filter: OrderFilter,
+        offset: i64,
+        limit: i64,
+    ) -> Result<OrderPage> {
+        let filter = OrderFilter { shop_id, ..filter };
+        self.page(&filter, offset, limit).await
+    }
+
+    async fn page(&self, filter: &OrderFilter, offset: i64, limit: i64) -> Result<OrderPage> {
+        let (total, orders) = sql::search(self.store.pool(), filter, offset, limit).await?;
+        let ids: Vec<i64> = orders.iter().map(|o| o.id).collect();
+        let lines = sql::lines(self.store.pool(), &ids).await?;
+        Ok(OrderPage {
+            total,
+            orders,
+            lines,
+        })
+    }
+
+    /// How many of the shop's orders await acceptance, are accepted and are out for delivery.
+    pub async fn statistics(&self, shop_id: i64) -> Result<Statistics> {
+        let (to_be_confirmed, confirmed, delivery_in_progress) =
+            sql::statistics(self.store.pool(), shop_id).await?;
+        Ok(Statistics {
+            to_be_confirmed,
+            confirmed,
+            delivery_in_progress,
+        })
+    }
+
+    /// The customer cancels (only before acceptance; refunds when paid).
+    #[tracing::instrument(skip_all, fields(user_id = user_id, order_id = order_id))]
+    pub async fn cancel_by_customer(&self, user_id: i64, order_id: i64) -> Result<()> {
+        let order = self.customer_order(user_id, order_id).await?;
+        let owner = Owner::User(user_id);
+        self.change(order, owner, Action::CustomerCancel, Some("用户取消"), None)
+            .await
+    }
+
+    /// A merchant action on the shop's order: confirm, reject, cancel, deliver or complete.
+    #[tracing::instrument(skip_all, fields(shop_id = shop_id, order_id = order_id))]
+    pub async fn merchant_action(
+        &self,
+        shop_id: i64,
+        employee_id: i64,
+        order_id: i64,
+        action: Action,
+        reason: Option<&str>,
+    ) -> Result<()> {
+        let order = self.shop_order(shop_id, order_id).await?;
+        let owner = Owner::Shop(shop_id);
+        self.change(order, owner, action, reason, Some(employee_id))
+            .await
+    }
+
+    /// Applies an action; an accepted, rejected or cancelled order's alerts become handled in
+    /// the same transaction and every screen is told.
+    async fn change(
+        &self,
+        order: Order,
+        owner: Owner,
+        action: Action,
+        reason: Option<&str>,
+        by: Option<i64>,
+    ) -> Result<()> {
+        let now = self.clock.now_ms();
+        let mut tx = self.store.begin().await?;
+        if !sql::apply(tx.conn(), order.id, owner, action, reason, now).await? {
+            return Err(BAD_STATUS.into());
+        }
+        let handled = if action.handles_alerts() {
+            alerts::handle_order(tx.conn(), order.id, by, now).await?
+        } else {
+            Vec::new()
+        };
+        tx.commit().await?;
+        self.relay.handled(order.shop_id, order.id, handled);
+        Ok(())
+    }
+
+    /// Cancels unpaid orders older than `timeout`. Returns how many.
+    pub async fn cancel_unpaid(&self, timeout: Duration) -> Result<u64> {
+        let now = self.clock.now_ms();
+        let mut tx = self.store.begin().await?;
+        let cutoff = now - timeout.as_millis() as i64;
+        let n = sql::cancel_unpaid_before(tx.conn(), cutoff, now).await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    /// Completes orders out for delivery placed more than `after` ago. Returns how many.
+    pub async fn complete_delivering(&self, after: Duration) -> Result<u64> {
+        let now = self.clock.now_ms();
+        let mut tx = self.store.begin().await?;
+        let cutoff = now - after.as_millis() as i64;
+        let n = sql::complete_delivering_before(tx.conn(), cutoff, now).await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    /// Copies an order's dish lines back into the customer's cart (再来一单), all or nothing,
+    /// under the cart's rules: one shop, at most 999 items.
+    #[tracing::instrument(skip_all, fields(user_id = user_id, order_id = order_id))]
+    pub async fn repeat(&self, user_id: i64, order_id: i64) -> Result<()> {
+        let order = self.customer_order(user_id, order_id).await?;
+        let now = self.clock.now_ms();
+        let mut tx = self.store.begin().await?;
+        customers::lock(&mut tx, user_id).await?;
+        let lines = sql::lines(tx.conn(), &[order.id]).await?;
+        let copies: Vec<(CartItem, &OrderLine, i64)> = lines
+            .iter()
+            .filter_map(|l| {
+                let count = l.number.clamp(0, MAX_REPEAT_PER_LINE);
+                Some((CartItem::Dish(l.dish_id?), l, count)).filter(|_| count > 0)
+            })
+            .collect();
+        let held = carts::cart(tx.conn(), user_id).await?;
+        let adding = copies.iter().map(|(_, _, n)| n).sum();
+        cart::check_add(&held, order.shop_id, adding)?;
+        for (item, l, count) in copies {
+            let addition = Addition {
+                item,
+                shop_id: order.shop_id,
+                name: &l.name,
+                image: &l.image,
+                price: l.amount,
+                flavor: &l.dish_flavor,
+            };
+            carts::add(tx.conn(), user_id, &addition, count, now).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,93 @@
+//! Migration 0002 on a database that version 0001 filled: duplicate cart lines (which the old
+//! code could write) are merged, and the rebuilt cart keeps one line per (customer, item,
+//! flavor) and exactly one of dish or set meal per line. On SQLite and PostgreSQL.
+
+mod common;
+
+use std::borrow::Cow;
+
+use common::Backend;
+use sky_takeout::store::Store;
+use sqlx::AnyPool;
+
+async fn exec(pool: &AnyPool, sql: &'static str) -> Result<u64, sqlx::Error> {
+    sqlx::query(sql)
+        .execute(pool)
+        .await
+        .map(|d| d.rows_affected())
+}
+
+/// The database as version 0001 left it, with duplicated cart lines.
+async fn old_database(backend: Backend, url: &str) {
+    let mut migrator = match backend {
+        Backend::Sqlite => sqlx::migrate!("./migrations/sqlite"),
+        Backend::Postgres => sqlx::migrate!("./migrations/postgres"),
+    };
+    migrator.migrations = Cow::Owned(migrator.migrations[..1].to_vec());
+    let url = match backend {
+        Backend::Sqlite => format!("{url}?mode=rwc"),
+        Backend::Postgres => url.to_string(),
+    };
+    let pool = AnyPool::connect(&url).await.unwrap();
+    migrator.run(&pool).await.unwrap();
+    for sql in [
+        "INSERT INTO shop (id, name, created_at) VALUES (1, 's', 0)",
+        "INSERT INTO category (id, shop_id, type, name, created_at, updated_at) VALUES (1, 1, 1, 'c', 0, 0)",
+        "INSERT INTO dish (id, shop_id, category_id, name, price, created_at, updated_at) VALUES (1, 1, 1, 'd', 100, 0, 0)",
+        "INSERT INTO \"user\" (id, openid, created_at) VALUES (1, 'o', 0)",
+        "INSERT INTO shopping_cart (id, user_id, shop_id, dish_id, dish_flavor, name, number, amount, created_at) VALUES (1, 1, 1, 1, '', 'd', 1, 100, 0)",
+        "INSERT INTO shopping_cart (id, user_id, shop_id, dish_id, dish_flavor, name, number, amount, created_at) VALUES (2, 1, 1, 1, '', 'd', 2, 100, 0)",
+        "INSERT INTO shopping_cart (id, user_id, shop_id, dish_id, dish_flavor, name, number, amount, created_at) VALUES (3, 1, 1, 1, '微辣', 'd', 1, 100, 0)",
+    ] {
+        exec(&pool, sql).await.unwrap();
+    }
+    pool.close().await;
+}
+
+async fn duplicate_lines_are_merged_and_then_impossible(backend: Backend) {
+    sqlx::any::install_default_drivers();
+    let dir = tempfile::tempdir().unwrap();
+    let url = common::fresh_database(backend, &dir).await;
+    old_database(backend, &url).await;
+    let store = Store::connect(&url).await.expect("0002 applies");
+    let pool = store.pool();
+    let lines: Vec<(i64, String, i64)> =
+        sqlx::query_as("SELECT id, dish_flavor, number FROM shopping_cart ORDER BY id")
+            .fetch_all(pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        lines,
+        vec![(1, String::new(), 3), (3, "微辣".to_string(), 1)],
+        "the two '' lines became the oldest one, numbers added"
+    );
+    let duplicate = exec(
+        pool,
+        "INSERT INTO shopping_cart (user_id, shop_id, dish_id, dish_flavor, name, number, amount, created_at) VALUES (1, 1, 1, '', 'd', 1, 100, 0)",
+    )
+    .await;
+    assert!(duplicate.is_err(), "a second line of one dish and flavor");
+    let neither = exec(
+        pool,
+        "INSERT INTO shopping_cart (user_id, shop_id, dish_flavor, name, number, amount, created_at) VALUES (1, 1, 'x', 'd', 1, 100, 0)",
+    )
+    .await;
+    assert!(neither.is_err(), "a line of neither a dish nor a set meal");
+    let both = exec(
+        pool,
+        "INSERT INTO shopping_cart (user_id, shop_id, dish_id, setmeal_id, dish_flavor, name, number, amount, created_at) VALUES (1, 1, 1, 7, 'y', 'd', 1, 100, 0)",
+    )
+    .await;
+    assert!(both.is_err(), "a line of both a dish and a set meal");
+    let setmeal = "INSERT INTO shopping_cart (user_id, shop_id, setmeal_id, dish_flavor, name, number, amount, created_at) VALUES (1, 1, 7, '', 'm', 1, 100, 0)";
+    assert_eq!(exec(pool, setmeal).await.unwrap(), 1, "a set meal line");
+    assert!(
+        exec(pool, setmeal).await.is_err(),
+        "a second line of one set meal"
+    );
+    store.close().await;
+}
+
+backend_tests! {
+    cart_lines => duplicate_lines_are_merged_and_then_impossible,
+}
