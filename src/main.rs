@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use sky_takeout::app::Application;
 use sky_takeout::cli;
-use sky_takeout::config::SettingsLayer;
+use sky_takeout::config::layer::SettingsLayer;
 use sky_takeout::usecases::shops::ShopRequest;
 
 #[derive(Parser)]

@@ -32,7 +32,9 @@ use rsa::pkcs1v15::{Signature, VerifyingKey};
 use rsa::signature::Verifier as _;
 use serde_json::{Value, json};
 use sha2::Sha256;
-use sky_takeout::config::{PayMode, SettingsLayer, WechatSettings};
+use sky_takeout::config::PayMode;
+use sky_takeout::config::layer::SettingsLayer;
+use sky_takeout::config::wechat::WechatSettings;
 
 const MERCHANT_SERIAL: &str = "444F4864EA9B34415B8FE37A4C0CD53A5C33B0A1";
 const APPID: &str = "wxd678efh567hg6787";

@@ -18,11 +18,13 @@ use std::time::Duration;
 use common::wechat::{
     API_V3_KEY, MCHID, PLATFORM_SERIAL as SERIAL, merchant_key_pem, notify, platform, rogue,
 };
+use common::wechat_signer::Signer;
 use common::{Backend, TestApp};
 use serde_json::{Value, json};
 use sky_takeout::auth::Role;
-use sky_takeout::config::{PayMode, WechatSettings};
-use sky_takeout::payment::wechat::{NotifyHeaders, Signer};
+use sky_takeout::config::PayMode;
+use sky_takeout::config::wechat::WechatSettings;
+use sky_takeout::payment::wechat::NotifyHeaders;
 
 const OTHER_API_V3_KEY: &str = "zyxwvutsrqponmlkZYXWVUTSRQPONMLK";
 const WAIT: Duration = Duration::from_secs(5);

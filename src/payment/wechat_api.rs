@@ -16,15 +16,12 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use rsa::RsaPrivateKey;
-use rsa::pkcs1::DecodeRsaPrivateKey as _;
 use rsa::pkcs1v15::SigningKey;
-use rsa::pkcs8::DecodePrivateKey as _;
 use rsa::signature::{SignatureEncoding as _, Signer as _};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
-use crate::config::WechatSettings;
+use crate::config::wechat::{MerchantKeyError, WechatSettings, merchant_key};
 use crate::payment::wechat::{NotifyError, NotifyHeaders, Verifier};
 
 /// Path of the JSAPI order call; part of the signed message, so one constant for both.
@@ -61,23 +58,12 @@ impl std::fmt::Debug for MerchantKey {
     }
 }
 
-/// The merchant private key PEM could not be read as an RSA private key.
-#[derive(Debug, thiserror::Error)]
-#[error(
-    "not an RSA private key PEM (PKCS#8 `BEGIN PRIVATE KEY` or PKCS#1 `BEGIN RSA PRIVATE KEY`)"
-)]
-pub struct MerchantKeyError;
-
 impl MerchantKey {
     /// Reads PKCS#8 (`-----BEGIN PRIVATE KEY-----`, what the merchant platform hands out) or
     /// PKCS#1 (`-----BEGIN RSA PRIVATE KEY-----`) PEM.
     pub fn from_pem(pem: &str) -> Result<Self, MerchantKeyError> {
-        let pem = pem.trim();
-        let key = RsaPrivateKey::from_pkcs8_pem(pem)
-            .or_else(|_| RsaPrivateKey::from_pkcs1_pem(pem))
-            .map_err(|_| MerchantKeyError)?;
         Ok(Self {
-            key: SigningKey::new(key),
+            key: SigningKey::new(merchant_key(pem)?),
         })
     }
 
@@ -437,6 +423,7 @@ async fn read_limited(mut resp: reqwest::Response) -> Result<Vec<u8>, WechatErro
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rsa::RsaPrivateKey;
     use rsa::pkcs1v15::{Signature, VerifyingKey};
     use rsa::signature::Verifier as _;
     use std::sync::OnceLock;

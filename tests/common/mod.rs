@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod wechat;
+pub mod wechat_signer;
 
 use std::time::Duration;
 

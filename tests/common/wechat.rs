@@ -5,7 +5,9 @@ use std::sync::OnceLock;
 
 use rsa::RsaPrivateKey;
 use serde_json::Value;
-use sky_takeout::payment::wechat::{NotifyHeaders, Signer};
+use sky_takeout::payment::wechat::NotifyHeaders;
+
+use super::wechat_signer::Signer;
 
 /// The API-v3 key the app is configured with.
 pub const API_V3_KEY: &str = "0123456789abcdefABCDEF0123456789";
