@@ -734,3 +734,67 @@ async fn a_last_seq_from_another_history_does_not_mute_the_socket() {
     );
     app.shutdown().await;
 }
+
+/// A replay beyond the limit is the same on both richer transports: the socket and SSE both
+/// send `truncated` with the REST page to fetch the rest from, the newest alerts, then `live`,
+/// and both count the replayed alerts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn truncated_replays_agree_on_socket_and_sse() {
+    let app = common::spawn_with(Backend::Sqlite, |s| s.replay_limit = 1).await;
+    let admin = app.admin().await;
+    let c = app.customer("truncated").await;
+    let dish = app.first_dish(1).await;
+    for _ in 0..3 {
+        c.paid_order(dish).await;
+    }
+    let (mut ws, welcome) = admin.rich_ws(Some(0)).await;
+    assert_eq!(welcome["seq"], 3);
+    let truncated = next_json(&mut ws, WAIT).await.unwrap();
+    assert_eq!(
+        truncated,
+        json!({"event": "truncated", "fromSeq": 1, "toSeq": 2, "rest": "/admin/alerts?beforeSeq="})
+    );
+    assert_eq!(next_json(&mut ws, WAIT).await.unwrap()["seq"], 3);
+    assert_eq!(
+        next_json(&mut ws, WAIT).await.unwrap(),
+        json!({"event": "live", "seq": 3})
+    );
+    let mut resp = app
+        .http()
+        .get(format!("{}/ws/v2/sse", app.base))
+        .header("cookie", &admin.cookie)
+        .header("last-event-id", "0")
+        .send()
+        .await
+        .unwrap();
+    let mut body = String::new();
+    let deadline = Instant::now() + WAIT;
+    while !body.contains("event: live") && Instant::now() < deadline {
+        if let Ok(Ok(Some(chunk))) =
+            tokio::time::timeout(Duration::from_secs(1), resp.chunk()).await
+        {
+            body.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    }
+    let data = |event: &str| -> Value {
+        let at = body.find(&format!("event: {event}\n")).expect(event);
+        let line = body[at..]
+            .lines()
+            .find(|l| l.starts_with("data: "))
+            .unwrap();
+        serde_json::from_str(&line["data: ".len()..]).unwrap()
+    };
+    assert_eq!(data("truncated"), truncated, "{body}");
+    assert_eq!(data("alert")["seq"], 3, "{body}");
+    assert_eq!(data("live"), json!({"event": "live", "seq": 3}), "{body}");
+    let metrics = common::metrics(&app.base).await;
+    for kind in ["rich", "sse"] {
+        let line = metrics
+            .lines()
+            .find(|l| l.starts_with(&format!("sky_replayed_alerts_total{{kind=\"{kind}\"}}")))
+            .unwrap_or_else(|| panic!("{kind}: {metrics}"));
+        let n: f64 = line.rsplit(' ').next().unwrap().parse().unwrap();
+        assert!(n >= 1.0, "{line}");
+    }
+    app.shutdown().await;
+}

@@ -260,7 +260,7 @@ impl Hub {
     }
 
     /// Delivers one alert if it is the next in sequence; true when it was delivered or is old.
-    fn deliver_alert(&self, a: &AlertRecord) -> bool {
+    pub(crate) fn deliver_alert(&self, a: &AlertRecord) -> bool {
         let mut feeds = self.inner.feeds.lock().expect("feeds lock");
         let Some(feed) = feeds.get_mut(&a.shop_id) else {
             return true;
@@ -278,7 +278,7 @@ impl Hub {
         true
     }
 
-    fn deliver_other(&self, event: &Event) {
+    pub(crate) fn deliver_other(&self, event: &Event) {
         let mut feeds = self.inner.feeds.lock().expect("feeds lock");
         if let Some(feed) = feeds.get_mut(&event.shop_id()) {
             fan_out(feed, &Arc::new(Delivery::of(event)));
