@@ -1,54 +1,86 @@
 //! sky-takeout: the Sky Take-Out (苍穹外卖) order backend, rebuilt around alerts that are
-//! never lost, never leaked and never block. Read top-down: each module uses only those
-//! above it in its line of work.
+//! never lost, never leaked and never block. Read it top-down: the modules below are in
+//! layer order, each documented at its `mod` line.
 //!
 //! # Layers
 //!
-//! Top to bottom, the order of the tour below; a module may use only the modules on the lines
-//! above it (checked by `scripts/check-layers.py`):
+//! Top to bottom; a module may use only the modules on the lines above it, never one beside
+//! or below it. `scripts/check-layers.py` (run by `.ci/run`) reads this table and every
+//! `crate::…` path of every module, and fails naming the file, the line and the edge. A name
+//! written `usecases/*` also seals its groups: no group of `usecases` uses another.
 //!
 //! ```text
-//! config    settings
-//! time      the clock and time formats
-//! domain    pure types and rules
-//! store     the SQL
-//! auth      tokens and passwords
-//! payment   WeChat Pay
-//! hub       fan-out ring, brokers, gap repair
-//! alerts    relay, marks, tracker, alert use cases
-//! usecases/* one group per file; groups never use one another
-//! http      REST endpoints
-//! ws        sockets and SSE
-//! tasks     scheduled jobs
-//! app       wiring
-//! cli       the terminal client, shops add/list
+//! config      settings from flags, env and TOML, validated; opens no connections
+//! time        the injectable clock and the contract's time formats
+//! domain      pure types and rules (state machine, cart rules, alerts, frames, money)
+//! store       the SQL; returns domain types; status lists built from domain constants
+//! auth        tokens, password hashing, the merchant or customer behind a request
+//! payment     WeChat Pay: notification verification, login and JSAPI client
+//! hub         fan-out ring to this instance's sockets, brokers, gap repair
+//! alerts      relay (the only publisher), marks, delivery tracker, alert use cases
+//! usecases/*  every business rule and write transaction, one group per file
+//! http        REST adapters (parse, call a use case, render) and the embedded dashboard
+//! ws          socket and SSE adapters: /ws/{sid}, /ws/v2/alerts, /ws/v2/sse
+//! tasks       scheduled jobs: payment timeouts, delivery completion, re-alerts
+//! app         AppState and its substates, routes, Application, ops endpoints, metrics
+//! cli         `sky-takeout watch` and `shops add|list`
 //! ```
+//!
+//! How the adapters reach the use cases without knowing `app`: axum substates. Every handler
+//! takes the piece it needs (`State<Orders>`, `State<Carts>`, the `Sockets` bundle for the
+//! socket adapters), the `Merchant`/`Customer` extractors of `auth::identity` are generic over
+//! any state with `Tokens: FromRef<S>`, and every `http`/`ws` module exposes
+//! `router::<S>()` bounded by the `FromRef`s it needs. `app::state::AppState` implements
+//! `FromRef` for each piece and `app::routes` assembles the routers with it. The operations
+//! endpoints (`/metrics`, `/healthz`, `/readyz`) observe the process's wiring (the recorder,
+//! the shutdown token, the pool) and so live in `app`, not in `http`. The alert use cases stay
+//! in `alerts` next to the relay they feed, above `usecases`, which hand their committed alerts
+//! to the same relay.
 
-/// Settings from flags, environment and the TOML file; the only reader of them.
+#![warn(missing_docs)]
+
+/// Settings: the only reader of flags, environment and the TOML file. `layer` merges the
+/// sources field by field, `resolve` validates them into `Settings` (a bad value names its
+/// flag), `wechat` holds the WeChat settings and the merchant key's PEM parser.
 pub mod config;
-/// The injectable clock and the contract's time formats.
+/// The injectable clock (tests move it instead of sleeping) and the contract's time formats.
 pub mod time;
-/// Pure types and rules.
+/// Pure types and rules, shared by every use case that needs one: the order state machine,
+/// orders and their totals, the cart's one-shop rule and 999 cap, addresses, accounts, shops,
+/// the menu, alert records and events, the protocols' frames, money. No tokio, sqlx or axum.
 pub mod domain;
-/// Connection pool (SQLite | PostgreSQL), migrations, seeding, the SQL that changes rows.
+/// Storage: the pool (SQLite | PostgreSQL through sqlx's `Any`), migrations, demo data and
+/// all the SQL, one file per table group, returning domain types.
 pub mod store;
-/// Tokens and password hashing.
+/// Tokens (JWT), password hashing (argon2, off the async threads) and `identity`: the
+/// merchant or customer behind a request's headers or cookie, for REST and sockets alike.
 pub mod auth;
-/// Payment providers: mock, WeChat Pay notification verification, login and JSAPI client.
+/// WeChat Pay API v3: verification of payment notifications, and the client of the login code
+/// exchange and of JSAPI orders.
 pub mod payment;
-/// Fan-out to this instance's sockets, brokers between instances, gap repair.
+/// This instance's sockets per shop: one ring of deliveries per shop read by each socket from
+/// its own position, the ingest loop that drops duplicates and repairs gaps from the log, the
+/// brokers (Redis, NATS) that carry events between instances.
 pub mod hub;
-/// The alert log's use cases, relay, marks and delivery tracker.
+/// The alert log's use cases (acknowledge, replay reads, re-alerts), the relay (the only
+/// publisher), and the tracker that marks alerts delivered in batches.
 pub mod alerts;
-/// Use cases: every business rule and write transaction.
+/// Use cases: orders, payments, carts, addresses, accounts, shops, menu. Every business rule
+/// and every write transaction lives here; adapters only parse, call and render.
 pub mod usecases;
-/// REST endpoints, the reply envelope, extractors.
+/// REST: one module per resource group (customer `user/`, merchant `admin/`, WeChat's
+/// `notify`), the reply envelope and its errors, extractors, views, and `web` (the embedded
+/// dashboard and socket test page).
 pub mod http;
-/// The sockets (legacy and richer protocol) and SSE.
+/// The sockets: the stock page's `/ws/{sid}`, the richer protocol at `/ws/v2/alerts` and its
+/// SSE twin, with one handshake check, one opening (`replay`) and one socket loop (`session`).
 pub mod ws;
-/// Scheduled jobs: payment timeouts, delivery completion, re-alerts.
+/// Scheduled jobs over the use cases (payment timeouts, delivery completion, re-alerts), run by
+/// the leader among instances.
 pub mod tasks;
-/// Wiring: builds everything, serves, shuts down.
+/// Wiring: `AppState` and its substates, the route assembly, the operations endpoints, the
+/// metrics recorder, and `Application` (build, bind, serve, shut down within the deadline).
 pub mod app;
-/// `sky-takeout watch` and `shops`.
+/// The command line's other commands: `watch` (a terminal merchant screen) and
+/// `shops add|list`.
 pub mod cli;

@@ -27,7 +27,7 @@ impl Alerts {
 
     /// Marks an alert of the shop (and its re-alerts) handled and tells every screen.
     /// `None` when the shop has no such alert.
-    #[tracing::instrument(skip_all, fields(shop_id, alert_id))]
+    #[tracing::instrument(skip_all, fields(shop_id = shop_id, alert_id = alert_id))]
     pub async fn acknowledge(
         &self,
         shop_id: i64,

@@ -2,6 +2,11 @@
 
 use super::Refusal;
 
+/// `is_default` of the default address.
+pub const DEFAULT: i64 = 1;
+/// `is_default` of the others.
+pub const NOT_DEFAULT: i64 = 0;
+
 /// 地址不存在 (also for someone else's address).
 pub const NOT_FOUND: Refusal = Refusal("地址不存在");
 /// No default address.
@@ -40,7 +45,7 @@ pub struct Address {
     pub detail: String,
     /// The customer's label (家, 公司…).
     pub label: String,
-    /// 1 for the default address.
+    /// [`DEFAULT`] for the default address.
     pub is_default: i64,
 }
 

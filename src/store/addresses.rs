@@ -4,7 +4,7 @@ use sqlx::AssertSqlSafe;
 use sqlx::{AnyConnection, AnyPool};
 
 use super::StoreError;
-use crate::domain::address::Address;
+use crate::domain::address::{Address, DEFAULT, NOT_DEFAULT};
 
 from_row!(Address {
     id,
@@ -52,7 +52,7 @@ pub async fn address<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
 /// The customer's default address.
 pub async fn default_address(pool: &AnyPool, user_id: i64) -> Result<Option<Address>, StoreError> {
     let sql = format!(
-        "SELECT {ADDRESS_COLUMNS} FROM address_book WHERE user_id = $1 AND is_default = 1 LIMIT 1"
+        "SELECT {ADDRESS_COLUMNS} FROM address_book WHERE user_id = $1 AND is_default = {DEFAULT} LIMIT 1"
     );
     Ok(sqlx::query_as(AssertSqlSafe(sql))
         .bind(user_id)
@@ -65,7 +65,7 @@ pub async fn insert_address(pool: &AnyPool, a: &Address) -> Result<i64, StoreErr
     Ok(sqlx::query_scalar(
         "INSERT INTO address_book (user_id, consignee, sex, phone, province_code, province_name, city_code, \
          city_name, district_code, district_name, detail, label, is_default) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 0) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
     )
     .bind(a.user_id)
     .bind(&a.consignee)
@@ -79,6 +79,7 @@ pub async fn insert_address(pool: &AnyPool, a: &Address) -> Result<i64, StoreErr
     .bind(&a.district_name)
     .bind(&a.detail)
     .bind(&a.label)
+    .bind(NOT_DEFAULT)
     .fetch_one(pool)
     .await?)
 }
@@ -124,9 +125,13 @@ pub async fn set_default_address(
     user_id: i64,
     id: i64,
 ) -> Result<bool, StoreError> {
-    let done = sqlx::query("UPDATE address_book SET is_default = CASE WHEN id = $1 THEN 1 ELSE 0 END WHERE user_id = $2")
-        .bind(id)
-        .bind(user_id)
+    let done = sqlx::query(
+        "UPDATE address_book SET is_default = CASE WHEN id = $1 THEN $3 ELSE $4 END WHERE user_id = $2",
+    )
+    .bind(id)
+    .bind(user_id)
+    .bind(DEFAULT)
+    .bind(NOT_DEFAULT)
         .execute(&mut *conn)
         .await?;
     let exists: i64 =

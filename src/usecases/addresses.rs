@@ -23,7 +23,7 @@ impl Addresses {
         address::check(&a)?;
         let a = Address {
             user_id,
-            is_default: 0,
+            is_default: address::NOT_DEFAULT,
             ..a
         };
         addresses::insert_address(self.store.pool(), &a).await?;

@@ -10,14 +10,14 @@ use rand::Rng;
 use super::Result;
 use crate::alerts::relay::Relay;
 use crate::domain::alert::TYPE_REMINDER;
-use crate::domain::cart::{self, CartItem};
+use crate::domain::cart::{self, CartItem, CartLine};
 use crate::domain::order::{self, BAD_STATUS, NOT_FOUND, Order, OrderFilter, OrderLine};
 use crate::domain::shop::{IS_CLOSED, OPEN};
 use crate::domain::status::{self as state, Action, Status};
 use crate::domain::{Refusal, address};
 use crate::store::carts::Addition;
 use crate::store::orders::{self as sql, NewOrder, Owner};
-use crate::store::{Store, addresses, alerts, carts, customers, shops};
+use crate::store::{Store, WriteTx, addresses, alerts, carts, customers, shops};
 use crate::time::Clock;
 
 /// Submitting failed to draw a free order number five times.
@@ -137,30 +137,9 @@ impl Orders {
             tableware_number: input.tableware_number,
             tableware_status: input.tableware_status,
         };
-        // Millisecond time plus random digits (the number is WeChat's out_trade_no, at most
-        // 32 characters): a clash is rare and just draws again.
-        let mut id = None;
-        for _ in 0..5 {
-            new.number = format!("{now}{:07}", rand::rng().random_range(0..10_000_000));
-            id = sql::insert(tx.conn(), &new).await?;
-            if id.is_some() {
-                break;
-            }
-        }
-        let id = id.ok_or(NO_NUMBER)?;
+        let id = insert_order(&mut tx, &mut new).await?;
         for l in &lines {
-            let line = OrderLine {
-                id: 0,
-                order_id: id,
-                name: l.name.clone(),
-                image: l.image.clone(),
-                dish_id: l.dish_id,
-                setmeal_id: l.setmeal_id,
-                dish_flavor: l.dish_flavor.clone(),
-                number: l.number,
-                amount: l.amount,
-            };
-            sql::insert_line(tx.conn(), id, &line).await?;
+            sql::insert_line(tx.conn(), id, &order_line(l)).await?;
         }
         carts::clear(tx.conn(), user_id).await?;
         tx.commit().await?;
@@ -392,5 +371,33 @@ impl Orders {
         }
         tx.commit().await?;
         Ok(())
+    }
+}
+
+/// Inserts the order under a fresh number: millisecond time plus random digits (the number is
+/// WeChat's `out_trade_no`, at most 32 characters); a clash is rare and just draws again.
+async fn insert_order(tx: &mut WriteTx, new: &mut NewOrder) -> Result<i64> {
+    for _ in 0..5 {
+        let random = rand::rng().random_range(0..10_000_000);
+        new.number = format!("{}{random:07}", new.order_time);
+        if let Some(id) = sql::insert(tx.conn(), new).await? {
+            return Ok(id);
+        }
+    }
+    Err(NO_NUMBER.into())
+}
+
+/// The order line a cart line becomes.
+fn order_line(l: &CartLine) -> OrderLine {
+    OrderLine {
+        id: 0,
+        order_id: 0,
+        name: l.name.clone(),
+        image: l.image.clone(),
+        dish_id: l.dish_id,
+        setmeal_id: l.setmeal_id,
+        dish_flavor: l.dish_flavor.clone(),
+        number: l.number,
+        amount: l.amount,
     }
 }
