@@ -11,7 +11,9 @@ per line, top to bottom:
 A module may use the modules on the lines above it, never one on its own line's level
 (sideways) or below. A name written `usecases/*` also seals its groups: a file of one group
 (`src/usecases/carts.rs` or `src/usecases/carts/…`) may not use another group of the same
-module (items of the module's own `mod.rs`, such as its error type, stay usable).
+module (items of the module's own `mod.rs`, such as its error type, stay usable). A
+description that starts with `[not a, b]` also forbids those modules above it (the adapters'
+`[not store]`: they reach the database only through use cases).
 
 Every `crate::…` path in every file of every top-level module counts, in `use` items
 (including `use crate::{a, b::{c, d}}` groups and uses spread over several lines) and inline
@@ -180,7 +182,8 @@ def crate_paths(text, file_module):
 
 
 def read_table(lib_rs):
-    """(ordered module names, sealed module names) from the table in lib.rs's docs."""
+    """(ordered module names, sealed module names, {module: forbidden modules}) from the table
+    in lib.rs's docs."""
     docs = []
     for raw in open(lib_rs, encoding="utf-8"):
         s = raw.strip()
@@ -189,7 +192,7 @@ def read_table(lib_rs):
                 break
             continue
         docs.append(s[3:][1:] if s[3:].startswith(" ") else s[3:])
-    order, sealed, inside = [], set(), False
+    order, sealed, forbidden, inside = [], set(), {}, False
     for d in docs:
         if d.strip().startswith("```"):
             if inside:
@@ -202,9 +205,13 @@ def read_table(lib_rs):
                 name = name[:-2]
                 sealed.add(name)
             order.append(name)
+            rest = d.split(None, 1)[1] if len(d.split(None, 1)) > 1 else ""
+            m = re.match(r"\[not ([^\]]*)\]", rest)
+            if m:
+                forbidden[name] = {x.strip() for x in m.group(1).split(",") if x.strip()}
     if not order:
         sys.exit(f"{lib_rs}: no layer table (a ```text block in the //! docs at the top)")
-    return order, sealed
+    return order, sealed, forbidden
 
 
 def lib_mods(lib_rs):
@@ -247,7 +254,7 @@ def groups_of(src, name):
 def main():
     src = sys.argv[1] if len(sys.argv) > 1 else "src"
     lib_rs = os.path.join(src, "lib.rs")
-    order, sealed = read_table(lib_rs)
+    order, sealed, forbidden = read_table(lib_rs)
     rank = {m: i for i, m in enumerate(order)}
     errors = []
     declared = lib_mods(lib_rs)
@@ -277,7 +284,12 @@ def main():
                                 f"(groups of `{m}` never use one another)"
                             )
                     continue
-                if to not in rank:
+                if to in forbidden.get(m, ()):
+                    errors.append(
+                        f"{where}: `{m}` uses `{'::'.join(target[:2])}`, which the layer table forbids "
+                        f"`{m}` (`[not {to}]`)"
+                    )
+                elif to not in rank:
                     errors.append(f"{where}: `{m}` uses `crate::{to}`, which is not a module in the layer table")
                 elif m in rank and rank[to] > rank[m]:
                     errors.append(

@@ -7,7 +7,9 @@
 //! Top to bottom; a module may use only the modules on the lines above it, never one beside
 //! or below it. `scripts/check-layers.py` (run by `.ci/run`) reads this table and every
 //! `crate::…` path of every module, and fails naming the file, the line and the edge. A name
-//! written `usecases/*` also seals its groups: no group of `usecases` uses another.
+//! written `usecases/*` also seals its groups: no group of `usecases` uses another. `[not
+//! store]` forbids the adapters the store although it is above them: they reach the database
+//! only through use cases.
 //!
 //! ```text
 //! config      settings from flags, env and TOML, validated; opens no connections
@@ -19,8 +21,8 @@
 //! hub         fan-out ring to this instance's sockets, brokers, gap repair
 //! alerts      relay (the only publisher), marks, delivery tracker, alert use cases
 //! usecases/*  every business rule and write transaction, one group per file
-//! http        REST adapters (parse, call a use case, render) and the embedded dashboard
-//! ws          socket and SSE adapters: /ws/{sid}, /ws/v2/alerts, /ws/v2/sse
+//! http        [not store] REST adapters (parse, call a use case, render), the dashboard
+//! ws          [not store] socket and SSE adapters: /ws/{sid}, /ws/v2/alerts, /ws/v2/sse
 //! tasks       scheduled jobs: payment timeouts, delivery completion, re-alerts
 //! app         AppState and its substates, routes, Application, ops endpoints, metrics
 //! cli         `sky-takeout watch` and `shops add|list`

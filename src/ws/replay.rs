@@ -9,7 +9,6 @@ use axum::extract::ws::Utf8Bytes;
 use super::Sockets;
 use crate::domain::frames::{live_frame, rich_alert_frame, truncated_frame, welcome_frame};
 use crate::hub::{ConnKind, Registration};
-use crate::store::StoreError;
 
 /// Most unhandled alert ids in `welcome`.
 const WELCOME_UNHANDLED: i64 = 200;
@@ -45,13 +44,14 @@ pub struct Opening {
     pub skip_upto: i64,
 }
 
-/// Joins the shop's feed and builds the opening for a client that last saw `last_seq`.
+/// Joins the shop's feed and builds the opening for a client that last saw `last_seq`. Fails
+/// when the log cannot be read (the adapter logs it and ends the connection).
 pub async fn open(
     s: &Sockets,
     shop_id: i64,
     kind: ConnKind,
     last_seq: Option<i64>,
-) -> Result<Opening, StoreError> {
+) -> anyhow::Result<Opening> {
     let db_seq = s.alerts.max_seq(shop_id).await?;
     // A last sequence beyond the log's (a client of a database since reset) is ignored, or
     // it would mute every live alert up to it.
@@ -84,7 +84,7 @@ async fn missed(
     kind: ConnKind,
     last: i64,
     upto: i64,
-) -> Result<Vec<Opened>, StoreError> {
+) -> anyhow::Result<Vec<Opened>> {
     let mut events = Vec::new();
     if upto <= last {
         return Ok(events);
