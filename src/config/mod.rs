@@ -1,9 +1,10 @@
 //! Settings: the only reader of flags, environment and the optional TOML file. Opens nothing.
 //!
 //! Precedence: command-line flag > environment variable > TOML file > default. Every field of
-//! a [`layer::SettingsLayer`] is optional so that the three sources can be merged field by
-//! field (`layer`); the merged layer is validated into [`Settings`] (`resolve`, with the WeChat
-//! settings in `wechat`). A bad value stops start-up with one line naming it.
+//! a [`SettingsLayer`](crate::config::layer::SettingsLayer) is optional so that the three
+//! sources can be merged field by field (`layer`); the merged layer is validated into
+//! [`Settings`](crate::config::Settings) (`resolve`, with the WeChat settings in `wechat`). A
+//! bad value stops start-up with one line naming it.
 
 pub mod layer;
 pub mod resolve;
