@@ -10,7 +10,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::tracker::Marks;
+use super::marks::Marks;
 use crate::domain::alert::{AlertRecord, Event, TYPE_NEW_ORDER};
 use crate::hub::broker::Broker;
 use crate::hub::ingest::Ingest;
