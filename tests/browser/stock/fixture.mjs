@@ -112,7 +112,10 @@ export async function stockLogin(ctx, { username = STOCK_ADMIN.username, passwor
   await page.locator('.login-btn').click();
   const res = await answered;
   const reply = await res.json().catch(() => null);
-  if (expectDashboard) await page.waitForURL(/#\/dashboard/);
+  if (expectDashboard) {
+    if (!reply || reply.code !== 1) throw new Error(`login of ${username} refused: HTTP ${res.status()} ${JSON.stringify(reply)}`);
+    await page.waitForURL(/#\/dashboard/);
+  }
   return { page, reply };
 }
 

@@ -12,7 +12,7 @@ export const exactly = (s) => new RegExp(`^\\s*${esc(s)}\\s*$`);
 
 /** The `.el-form-item` whose label reads `label` (e.g. '菜品名称:'). */
 export function formItem(page, label) {
-  return page.locator('.el-form-item').filter({ has: page.locator('> .el-form-item__label', { hasText: exactly(label) }) });
+  return page.locator('.el-form-item').filter({ has: page.locator(':scope > .el-form-item__label', { hasText: exactly(label) }) });
 }
 
 /** Types into the input of the form item labelled `label`. */
@@ -60,12 +60,28 @@ export function rows(page, text) {
   return text === undefined ? all : all.filter({ hasText: text });
 }
 
-/** Opens `#/<route>` in a new tab of `ctx` and waits for the given `/api/...` loads. */
+/**
+ * The next response of `/api/<apiPath>` on `page`. The promise is safe to leave unawaited
+ * when an earlier assertion fails (its rejection is handled); awaiting it still throws.
+ */
+export function responseTo(page, apiPath) {
+  const p = page.waitForResponse((r) => new URL(r.url()).pathname === `/api/${apiPath}`);
+  p.catch(() => {});
+  return p;
+}
+
+/**
+ * Opens `#/<route>` in a new tab of `ctx` and waits for the given `/api/...` loads; throws at
+ * once when one of them is an HTTP error (the page cannot work; say which call).
+ */
 export async function openRoute(ctx, route, loads = []) {
   const page = await ctx.newPage();
-  const waits = loads.map((p) => page.waitForResponse((r) => new URL(r.url()).pathname === `/api/${p}`));
+  const waits = loads.map((p) => responseTo(page, p));
   await page.goto(`${STOCK_BASE}/#/${route}`);
-  await Promise.all(waits);
+  const failed = (await Promise.all(waits)).filter((r) => r.status() >= 400);
+  if (failed.length) {
+    throw new Error(`#/${route}: ${failed.map((r) => `${r.request().method()} ${new URL(r.url()).pathname} answered ${r.status()}`).join('; ')}`);
+  }
   await settled(page);
   return page;
 }
@@ -73,7 +89,7 @@ export async function openRoute(ctx, route, loads = []) {
 /** Types `name` into the list page's search box (placeholder `placeholder`) and queries. */
 export async function search(page, placeholder, name, apiPath) {
   await page.getByPlaceholder(placeholder).fill(name);
-  const answered = page.waitForResponse((r) => new URL(r.url()).pathname === `/api/${apiPath}`);
+  const answered = responseTo(page, apiPath);
   await button(page.locator('.tableBar'), '查询').click();
   await answered;
   await settled(page);
@@ -81,7 +97,7 @@ export async function search(page, placeholder, name, apiPath) {
 
 /** Uploads `png` through the page's `ImgUpload` (el-upload → POST /api/common/upload). */
 export async function upload(page, png, name = 'dish.png') {
-  const answered = page.waitForResponse((r) => new URL(r.url()).pathname === '/api/common/upload');
+  const answered = responseTo(page, 'common/upload');
   await page.locator('.avatar-uploader input[type=file]').setInputFiles({ name, mimeType: 'image/png', buffer: png });
   return answered;
 }
