@@ -50,8 +50,9 @@ fi
 
 # The files are listed explicitly: node 20 also accepts the directory, node >= 21 treats a
 # directory argument as a file pattern and fails with MODULE_NOT_FOUND. The stock tests run
-# after the dashboard's, in the same run (one summary); where ../shared/stock-clients is
-# absent they skip loudly (and fail under CI=true).
+# after the dashboard's (a second run: node sorts the files of one run by path); where
+# ../shared/stock-clients is absent they skip loudly (and fail under CI=true).
 status=0
-node --test --test-concurrency=1 tests/browser/*.test.mjs tests/browser/stock/*.test.mjs || status=$?
+node --test --test-concurrency=1 tests/browser/*.test.mjs || status=$?
+node --test --test-concurrency=1 tests/browser/stock/*.test.mjs || status=$?
 exit "$status"

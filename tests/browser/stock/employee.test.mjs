@@ -5,7 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { screenshotPath } from '../helpers.mjs';
-import { adminSession, stockContext, stockFixture, stockLogin, stockTest } from './fixture.mjs';
+import { adminSession, stockBefore, stockContext, stockFixture, stockLogin, stockTest } from './fixture.mjs';
 import { settled } from './probe.mjs';
 import { button, confirmBox, fill, formItem, openRoute, responseTo, rows, search, toastOf } from './ui.mjs';
 
@@ -45,7 +45,7 @@ async function toggle(page, row, action) {
   });
 }
 
-stockTest('setup: a merchant session', async () => {
+stockBefore(fx, async () => {
   S.ctx = (await adminSession(fx.browser)).ctx;
 });
 
@@ -135,8 +135,4 @@ stockTest('禁用: the employee\'s open page loses its socket, is sent to login,
   } finally {
     await staff.close();
   }
-});
-
-stockTest('teardown', async () => {
-  await S.ctx?.close();
 });

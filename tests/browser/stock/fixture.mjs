@@ -52,14 +52,25 @@ export function stockTest(name, opts, fn) {
 }
 
 /**
+ * `before(fn)` of a stock test file, run once `fx` (from `stockFixture`) is up; not registered
+ * where the stock clients are absent. (Node 20 starts root-level hooks as they are declared,
+ * without waiting for the previous one: hence the explicit wait.)
+ */
+export function stockBefore(fx, fn) {
+  if (!MISSING) before(async () => { await fx.ready(); await fn(); });
+}
+
+/**
  * Starts, before the file's tests, a server (`extraEnv` on top of `stockServerEnv`), nginx in
  * front of it and chromium; stops all three after them. Read `fx.server`, `fx.nginx`,
  * `fx.browser`, `fx.api` inside tests.
  */
 export function stockFixture(extraEnv = {}) {
-  const fx = { server: undefined, nginx: undefined, browser: undefined, api: undefined };
+  const fx = { server: undefined, nginx: undefined, browser: undefined, api: undefined, ready: async () => {} };
   if (MISSING) return fx;
-  before(async () => {
+  let started;
+  fx.ready = () => (started ??= start());
+  const start = async () => {
     const server = new Server();
     server.port = await freePort();
     Object.assign(server.extraEnv, stockServerEnv(server.port), extraEnv);
@@ -70,8 +81,10 @@ export function stockFixture(extraEnv = {}) {
     // The app plays its voice clip without a user gesture, as a merchant's long-open tab may.
     fx.browser = await launchBrowser(['--autoplay-policy=no-user-gesture-required']);
     fx.api = await AdminApi.login(server.base);
-  });
+  };
+  before(() => fx.ready());
   after(async () => {
+    await started?.catch(() => {});
     await fx.browser?.close();
     await fx.nginx?.dispose();
     await fx.server?.dispose();

@@ -7,7 +7,7 @@
 
 import assert from 'node:assert/strict';
 import { screenshotPath } from '../helpers.mjs';
-import { adminSession, stockFixture, stockTest } from './fixture.mjs';
+import { adminSession, stockBefore, stockFixture, stockTest } from './fixture.mjs';
 import { settled } from './probe.mjs';
 import { button, choose, exactly, confirmBox, dialog, fill, formItem, makePng, openRoute, responseTo, rows, search, shownImage, toastOf, upload } from './ui.mjs';
 
@@ -38,7 +38,7 @@ async function categoryPage() {
   return openRoute(S.ctx, 'category', ['category/page']);
 }
 
-stockTest('setup: a merchant session', async () => {
+stockBefore(fx, async () => {
   S.ctx = (await adminSession(fx.browser)).ctx;
 });
 
@@ -245,8 +245,4 @@ stockTest('套餐管理: 修改; 启售; every refused deletion and start; stopp
   await row.waitFor({ state: 'detached' });
   assert.deepEqual(await rowAction(dishes, rows(dishes, S.dish), '删除', '确认删除该菜品, 是否继续?'), { type: 'success', text: '删除成功！' });
   for (const p of [page, dishes, cats]) await p.close();
-});
-
-stockTest('teardown', async () => {
-  await S.ctx?.close();
 });

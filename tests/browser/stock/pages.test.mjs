@@ -5,7 +5,7 @@
 
 import { Customer } from '../helpers.mjs';
 import { ROUTES, assertClean, auditRoute } from './audit.mjs';
-import { adminSession, stockFixture, stockTest } from './fixture.mjs';
+import { adminSession, stockBefore, stockFixture, stockTest } from './fixture.mjs';
 
 const fx = stockFixture();
 let session;
@@ -22,7 +22,8 @@ const TODO = {
   employee: 'issue 11: /admin/employee/page is missing',
 };
 
-stockTest('setup: a merchant session and orders (one waiting, one completed)', async () => {
+// A merchant session, and orders for the tables: one waiting, one completed.
+stockBefore(fx, async () => {
   session = await adminSession(fx.browser);
   const customer = new Customer(fx.server.base);
   await customer.paidOrder('少辣');
@@ -42,6 +43,3 @@ for (const [route, spec] of Object.entries(ROUTES)) {
   });
 }
 
-stockTest('teardown', async () => {
-  await session?.ctx.close();
-});

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { Customer, screenshotPath } from '../helpers.mjs';
-import { adminSession, stockFixture, stockTest } from './fixture.mjs';
+import { adminSession, stockBefore, stockFixture, stockTest } from './fixture.mjs';
 import { settled } from './probe.mjs';
 import { confirmBox, openRoute, zipEntries } from './ui.mjs';
 
@@ -33,7 +33,8 @@ async function chartData(page) {
 /** The local date (Asia/Shanghai, as the app computes it) as yyyy-MM-dd. */
 const today = () => new Date().toLocaleDateString('sv-SE', { timeZone: 'Asia/Shanghai' });
 
-stockTest('setup: today, one customer: a completed, a waiting and a cancelled order', async () => {
+// Today, one customer: a completed, a waiting and a cancelled order.
+stockBefore(fx, async () => {
   const customer = new Customer(fx.server.base);
   const done = await customer.paidOrder();
   await fx.api.completeOrder(done.id);
