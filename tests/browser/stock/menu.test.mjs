@@ -6,7 +6,7 @@
 // server stored. Screenshots: stock-category-dialog.png, stock-dish-form.png, stock-setmeal-form.png.
 
 import assert from 'node:assert/strict';
-import { screenshotPath } from '../helpers.mjs';
+import { Customer, screenshotPath } from '../helpers.mjs';
 import { adminSession, stockBefore, stockFixture, stockTest } from './fixture.mjs';
 import { settled } from './probe.mjs';
 import { button, choose, exactly, confirmBox, dialog, fill, formItem, makePng, openRoute, responseTo, rows, search, shownImage, toastOf, upload } from './ui.mjs';
@@ -164,6 +164,11 @@ stockTest('菜品管理: 修改 changes the price; 启售 puts it on the custome
 
   assert.deepEqual(await rowAction(page, row, '启售', '确认更改该菜品状态?'), { type: 'success', text: '菜品状态已经更改成功！' });
   await row.locator('.tableColumn-status', { hasText: '启售' }).waitFor();
+  const cat = (await fx.api.ok('GET', '/admin/category/list', { query: { type: 1 } })).find((c) => c.name === S.dishCat);
+  const customer = new Customer(fx.server.base);
+  await customer.login();
+  const menu = await customer.call('GET', `/user/dish/list?categoryId=${cat.id}`);
+  assert.deepEqual(menu.map((d) => [d.name, d.price, d.flavors.length]), [[S.dish, 60, 2]], 'the customer menu lists it, with its flavors');
   assert.deepEqual(await rowAction(page, row, '删除', '确认删除该菜品, 是否继续?'), { type: 'error', text: '起售中的菜品不能删除' });
   await page.close();
 });
