@@ -112,7 +112,6 @@ export async function startServer(extraEnv = {}) {
   return s;
 }
 
-/** Debian's chromium, never a downloaded browser. Fails with instructions when missing. */
 /**
  * The fixture every test file uses: one server (with `extraEnv`) and one browser for the
  * file, started before its tests and disposed after. Read `fx.server` / `fx.browser` inside
@@ -131,7 +130,11 @@ export function serverAndBrowser(extraEnv = {}) {
   return fx;
 }
 
-export async function launchBrowser() {
+/**
+ * Debian's chromium, never a downloaded browser; fails with instructions when missing.
+ * `extraArgs`: more command-line switches (e.g. an autoplay policy).
+ */
+export async function launchBrowser(extraArgs = []) {
   const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
   if (!existsSync(executablePath)) {
     throw new Error(`chromium not found at ${executablePath}: apt-get install -y chromium fonts-noto-cjk (or set CHROMIUM); tests/browser/run.sh does it`);
@@ -139,7 +142,7 @@ export async function launchBrowser() {
   return chromium.launch({
     executablePath,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
+      '--disable-component-update', '--disable-sync', ...extraArgs],
   });
 }
 
