@@ -192,10 +192,12 @@ impl Application {
         let state = self.state.clone();
         let token = state.shutdown.clone();
         let deadline = state.settings.shutdown_deadline;
-        let router = routes::router(state.clone());
+        let service = axum::ServiceExt::<axum::extract::Request>::into_make_service(
+            routes::service(state.clone()),
+        );
         let serve_token = token.clone();
         let listener = axum::serve::ListenerExt::tap_io(self.listener, tune_socket);
-        let server = axum::serve(listener, router)
+        let server = axum::serve(listener, service)
             .with_graceful_shutdown(async move { serve_token.cancelled().await });
         let server = tokio::spawn(async move { server.await });
         tokio::select! {

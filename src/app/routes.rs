@@ -5,14 +5,23 @@
 use axum::Router;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
+use tower::Layer;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::normalize_path::{NormalizePath, NormalizePathLayer};
 use tower_http::trace::TraceLayer;
 
 use super::ops;
 use super::state::AppState;
 use crate::http::error::{BODY_LIMIT, too_large_as_envelope};
 use crate::{http, ws};
+
+/// What the server serves: [`router`] behind a trailing-slash trim, which runs before routing
+/// (Spring matches `/user/addressBook/` as `/user/addressBook`, and the mini-program deletes an
+/// address at the former).
+pub fn service(state: AppState) -> NormalizePath<Router> {
+    NormalizePathLayer::trim_trailing_slash().layer(router(state))
+}
 
 /// Every route, with the state they share.
 pub fn router(state: AppState) -> Router {

@@ -97,8 +97,10 @@ async fn malformed_json_bodies_get_400_envelope(backend: Backend) {
     );
 }
 
-/// Wrongly-typed JSON: a string / array / object / float / bool / null / an i64-overflowing
-/// number where a number is expected, a number where a string is expected → 400 envelope.
+/// Wrongly-typed JSON: a non-numeric string / array / object / fraction / bool / null / an
+/// i64-overflowing number where a number is expected, an array, object or bool where a string
+/// is expected → 400 envelope. (Numeric strings and numbers-as-text are Jackson's coercions,
+/// which the stock clients rely on: `jackson_coercions_read_like_their_typed_twins`.)
 async fn wrongly_typed_json_fields_get_400_envelope(backend: Backend) {
     let app = common::spawn(backend).await;
     let c = app.customer("wx-hostile-types").await;
@@ -110,11 +112,6 @@ async fn wrongly_typed_json_fields_get_400_envelope(backend: Backend) {
     let before = snapshot(&app).await;
 
     let customer_cases: Vec<(&str, &str, String)> = vec![
-        (
-            "POST",
-            "/user/shoppingCart/add",
-            format!(r#"{{"dishId":"{dish}"}}"#),
-        ),
         (
             "POST",
             "/user/shoppingCart/add",
@@ -149,11 +146,6 @@ async fn wrongly_typed_json_fields_get_400_envelope(backend: Backend) {
         (
             "POST",
             "/user/shoppingCart/add",
-            format!(r#"{{"dishId":{dish},"dishFlavor":7}}"#),
-        ),
-        (
-            "POST",
-            "/user/shoppingCart/add",
             format!(r#"{{"dishId":{dish},"dishFlavor":["a"]}}"#),
         ),
         (
@@ -163,10 +155,37 @@ async fn wrongly_typed_json_fields_get_400_envelope(backend: Backend) {
         ),
         ("POST", "/user/shoppingCart/add", r#"[]"#.into()),
         ("POST", "/user/shoppingCart/sub", r#"{"dishId":"x"}"#.into()),
+        // Coercion reads only plain decimal numbers: everything else in a string stays wrong.
+        ("POST", "/user/shoppingCart/add", r#"{"dishId":""}"#.into()),
+        (
+            "POST",
+            "/user/shoppingCart/add",
+            r#"{"dishId":" 1"}"#.into(),
+        ),
+        (
+            "POST",
+            "/user/shoppingCart/add",
+            r#"{"dishId":"1.5"}"#.into(),
+        ),
+        (
+            "POST",
+            "/user/shoppingCart/add",
+            r#"{"dishId":"1e3"}"#.into(),
+        ),
+        (
+            "POST",
+            "/user/shoppingCart/add",
+            r#"{"dishId":"0x10"}"#.into(),
+        ),
+        (
+            "POST",
+            "/user/shoppingCart/add",
+            r#"{"dishId":"99999999999999999999"}"#.into(),
+        ),
         (
             "POST",
             "/user/order/submit",
-            format!(r#"{{"addressBookId":"{addr}","payMethod":1}}"#),
+            format!(r#"{{"addressBookId":{addr},"payMethod":1,"remark":true}}"#),
         ),
         (
             "POST",
@@ -181,22 +200,7 @@ async fn wrongly_typed_json_fields_get_400_envelope(backend: Backend) {
         (
             "POST",
             "/user/order/submit",
-            format!(r#"{{"addressBookId":{addr},"payMethod":1,"remark":5}}"#),
-        ),
-        (
-            "POST",
-            "/user/order/submit",
-            format!(r#"{{"addressBookId":{addr},"payMethod":1,"tablewareNumber":"1"}}"#),
-        ),
-        (
-            "POST",
-            "/user/order/submit",
             format!(r#"{{"addressBookId":{addr},"payMethod":1,"estimatedDeliveryTime":20300101}}"#),
-        ),
-        (
-            "PUT",
-            "/user/order/payment",
-            r#"{"orderNumber":123,"payMethod":1}"#.into(),
         ),
         (
             "PUT",
@@ -216,25 +220,9 @@ async fn wrongly_typed_json_fields_get_400_envelope(backend: Backend) {
         (
             "POST",
             "/user/addressBook",
-            r#"{"consignee":"张三","phone":13800000000,"detail":"x"}"#.into(),
-        ),
-        (
-            "POST",
-            "/user/addressBook",
             r#"{"consignee":"张三","phone":"1","detail":"x","isDefault":"yes"}"#.into(),
         ),
-        (
-            "PUT",
-            "/user/addressBook",
-            format!(r#"{{"id":"{addr}","consignee":"a","phone":"1","detail":"x"}}"#),
-        ),
-        (
-            "PUT",
-            "/user/addressBook/default",
-            format!(r#"{{"id":"{addr}"}}"#),
-        ),
         ("PUT", "/user/addressBook/default", r#"{"id":null}"#.into()),
-        ("POST", "/user/user/login", r#"{"code":123}"#.into()),
         ("POST", "/user/user/login", r#"{"code":null}"#.into()),
     ];
     for (method, path, body) in customer_cases {
@@ -252,10 +240,11 @@ async fn wrongly_typed_json_fields_get_400_envelope(backend: Backend) {
         );
     }
     let merchant_cases: Vec<(&str, &str, &str)> = vec![
-        ("PUT", "/admin/order/confirm", r#"{"id":"1"}"#),
         ("PUT", "/admin/order/confirm", r#"{"id":null}"#),
         ("PUT", "/admin/order/confirm", r#"{"id":[1]}"#),
-        ("PUT", "/admin/order/confirm", r#"{"id":1.0}"#),
+        ("PUT", "/admin/order/confirm", r#"{"id":"abc"}"#),
+        ("PUT", "/admin/order/confirm", r#"{"id":1.5}"#),
+        ("PUT", "/admin/order/confirm", r#"{"id":"1.5"}"#),
         (
             "PUT",
             "/admin/order/confirm",
@@ -263,18 +252,8 @@ async fn wrongly_typed_json_fields_get_400_envelope(backend: Backend) {
         ),
         (
             "PUT",
-            "/admin/order/rejection",
-            r#"{"id":1,"rejectionReason":42}"#,
-        ),
-        (
-            "PUT",
             "/admin/order/cancel",
             r#"{"id":1,"cancelReason":{"a":1}}"#,
-        ),
-        (
-            "POST",
-            "/admin/employee/login",
-            r#"{"username":1,"password":2}"#,
         ),
         (
             "POST",
@@ -541,9 +520,133 @@ async fn unknown_json_properties_are_ignored(backend: Backend) {
     );
 }
 
+/// Jackson's coercions, which the stock clients rely on, read exactly like their typed twins:
+/// the order page's `{"id":"N"}` accepts and rejects, the mini-program's `"label":1` and a
+/// numeric phone are stored as text, a numeric-string dish id adds to the same cart line as the
+/// number, and the rest of the coerced fields (remark, tableware, pay method, login code)
+/// behave as their plain forms do.
+async fn jackson_coercions_read_like_their_typed_twins(backend: Backend) {
+    let app = common::spawn(backend).await;
+    let c = app.customer("wx-coercions").await;
+    let admin = app.admin().await;
+    let dish = app.first_dish(1).await;
+
+    let v = c
+        .post(
+            "/user/shoppingCart/add",
+            json!({"dishId": dish.to_string()}),
+        )
+        .await;
+    assert_eq!(v["code"], 1, "numeric-string dishId: {v}");
+    let v = c
+        .post("/user/shoppingCart/add", json!({"dishId": dish}))
+        .await;
+    assert_eq!(v["code"], 1, "{v}");
+    let cart = c.get("/user/shoppingCart/list").await;
+    let lines = cart["data"].as_array().unwrap();
+    assert_eq!(lines.len(), 1, "one line for \"{dish}\" and {dish}: {cart}");
+    assert_eq!(lines[0]["number"], 2, "{cart}");
+
+    let v = c
+        .post(
+            "/user/addressBook",
+            json!({"consignee": "李四", "sex": 0, "phone": 13800000000_i64, "label": 1,
+                   "detail": "软件园2号楼", "isDefault": "0"}),
+        )
+        .await;
+    assert_eq!(v["code"], 1, "numeric label, sex, phone: {v}");
+    let book = c.get("/user/addressBook/list").await;
+    let a = &book["data"][0];
+    assert_eq!(
+        (&a["label"], &a["sex"], &a["phone"]),
+        (&json!("1"), &json!("0"), &json!("13800000000")),
+        "{book}"
+    );
+    let addr = a["id"].as_i64().unwrap();
+    let v = c
+        .put("/user/addressBook/default", json!({"id": addr.to_string()}))
+        .await;
+    assert_eq!(v["code"], 1, "{v}");
+    assert_eq!(c.get("/user/addressBook/default").await["data"]["id"], addr);
+
+    let v = c
+        .post(
+            "/user/order/submit",
+            json!({"addressBookId": addr.to_string(), "payMethod": "1", "remark": 5,
+                   "tablewareNumber": "2", "tablewareStatus": 0}),
+        )
+        .await;
+    assert_eq!(v["code"], 1, "coerced submit: {v}");
+    let (id, number) = (
+        v["data"]["id"].as_i64().unwrap(),
+        v["data"]["orderNumber"].as_str().unwrap().to_string(),
+    );
+    let detail = c.get(&format!("/user/order/orderDetail/{id}")).await;
+    assert_eq!(
+        (
+            &detail["data"]["remark"],
+            &detail["data"]["tablewareNumber"]
+        ),
+        (&json!("5"), &json!(2)),
+        "{detail}"
+    );
+    let v = c.pay(&number).await;
+    assert_eq!(v["code"], 1, "{v}");
+
+    // The order page's dialog sends the id as a string (opened from an alert popup).
+    let v = admin
+        .put("/admin/order/confirm", json!({"id": id.to_string()}))
+        .await;
+    assert_eq!(v["code"], 1, "confirm with a string id: {v}");
+    let d = admin.get(&format!("/admin/order/details/{id}")).await;
+    assert_eq!(d["data"]["status"], 3, "{d}");
+    let (other, _) = c.paid_order(dish).await;
+    let v = admin
+        .put(
+            "/admin/order/rejection",
+            json!({"id": other.to_string(), "rejectionReason": 42}),
+        )
+        .await;
+    assert_eq!(
+        v["code"], 1,
+        "reject with a string id and a numeric reason: {v}"
+    );
+    let d = admin.get(&format!("/admin/order/details/{other}")).await;
+    assert_eq!(
+        (&d["data"]["status"], &d["data"]["rejectionReason"]),
+        (&json!(6), &json!("42")),
+        "{d}"
+    );
+
+    // A numeric login code is that code's text: the same customer as the string.
+    let r = send(
+        &app.base,
+        "POST",
+        "/user/user/login",
+        HeaderMap::new(),
+        Payload::Json(r#"{"code":123}"#.into()),
+    )
+    .await;
+    let by_number: Value = serde_json::from_str(&r.text).unwrap();
+    let by_text = app.customer("123").await;
+    assert_eq!(by_number["data"]["id"], by_text.id, "{by_number}");
+    // A numeric user name and password are text too: a wrong login, not a 400.
+    let r = send(
+        &app.base,
+        "POST",
+        "/admin/employee/login",
+        HeaderMap::new(),
+        Payload::Json(r#"{"username":1,"password":2}"#.into()),
+    )
+    .await;
+    let v = refused(&r, "numeric user name");
+    assert_eq!(r.status, 200, "{v}");
+}
+
 backend_tests! {
     malformed_json_bodies_get_400_envelope => malformed_json_bodies_get_400_envelope,
     wrongly_typed_json_fields_get_400_envelope => wrongly_typed_json_fields_get_400_envelope,
     missing_required_fields_get_an_envelope => missing_required_fields_get_an_envelope,
     unknown_json_properties_are_ignored => unknown_json_properties_are_ignored,
+    jackson_coercions_read_like_their_typed_twins => jackson_coercions_read_like_their_typed_twins,
 }
