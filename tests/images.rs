@@ -91,7 +91,7 @@ async fn unknown_and_hostile_names_are_404(backend: Backend) {
         assert_eq!(status, 404, "{path}: {:?}", String::from_utf8_lossy(&body));
     }
     let head = common::http()
-        .head(&url.replace("localhost", "127.0.0.1"))
+        .head(url.replace("localhost", "127.0.0.1"))
         .send()
         .await
         .unwrap();
