@@ -65,6 +65,43 @@ async fn uploads_serve_the_same_bytes(backend: Backend) {
     assert!(!folder.path().join("../../etc/passwd.webp").exists());
 }
 
+/// A PNG of `size` bytes: the sample with a text chunk that fills it up (a valid PNG).
+fn png_of(size: usize) -> Vec<u8> {
+    let fill = size - PNG.len() - 12;
+    let mut chunk = (fill as u32).to_be_bytes().to_vec();
+    chunk.extend_from_slice(b"tEXt");
+    chunk.resize(8 + fill, b'a');
+    chunk.extend_from_slice(&[0; 4]); // CRC: not checked by anyone here
+    [&PNG[..33], &chunk, &PNG[33..]].concat()
+}
+
+/// Pictures far over the API's 64 KiB body limit, up to exactly 2 MiB, upload: the upload
+/// route has its own limit.
+async fn pictures_up_to_2_mib_upload(backend: Backend) {
+    let folder = tempfile::tempdir().unwrap();
+    let app = common::spawn_with(backend, local(folder.path())).await;
+    let admin = app.admin().await;
+    for size in [200 * 1024, 2 * 1024 * 1024] {
+        let png = png_of(size);
+        assert_eq!(png.len(), size);
+        let (status, v) = upload(&app.base, &admin.token, "big.png", &png).await;
+        assert_eq!(
+            (status, &v["code"]),
+            (200, &Value::from(1)),
+            "{size} bytes: {v}"
+        );
+        let name = v["data"]
+            .as_str()
+            .unwrap()
+            .rsplit('/')
+            .next()
+            .unwrap()
+            .to_string();
+        let (status, _, got, _) = fetch(&format!("{}/images/{name}", app.base)).await;
+        assert_eq!((status, got.len()), (200, size));
+    }
+}
+
 /// Names this service never gives are 404, whatever they try; a HEAD works like a GET.
 async fn unknown_and_hostile_names_are_404(backend: Backend) {
     let folder = tempfile::tempdir().unwrap();
@@ -202,6 +239,7 @@ async fn refusals_are_4xx_with_the_envelope(backend: Backend) {
 
 backend_tests!(
     uploads_serve_the_same_bytes => uploads_serve_the_same_bytes,
+    pictures_up_to_2_mib_upload => pictures_up_to_2_mib_upload,
     unknown_and_hostile_names_are_404 => unknown_and_hostile_names_are_404,
     the_public_base_url_setting_prefixes_urls => the_public_base_url_setting_prefixes_urls,
     demo_dishes_have_served_pictures => demo_dishes_have_served_pictures,

@@ -28,6 +28,7 @@ impl S3Bucket {
     pub(super) fn open(s: &S3Settings) -> Result<S3Bucket, BlobError> {
         // object_store's reqwest uses rustls without a built-in provider: ring, as everywhere.
         let _ = rustls::crypto::ring::default_provider().install_default();
+        let deadline = s.timeout;
         // `with_client_options` replaces every client option, so allow_http goes in here.
         let options = ClientOptions::new()
             .with_allow_http(
@@ -35,8 +36,8 @@ impl S3Bucket {
                     .as_deref()
                     .is_some_and(|e| e.starts_with("http://")),
             )
-            .with_connect_timeout(s.timeout.min(Duration::from_secs(3)))
-            .with_timeout(s.timeout);
+            .with_connect_timeout(deadline.min(Duration::from_secs(3)))
+            .with_timeout(deadline);
         let retry = RetryConfig {
             backoff: BackoffConfig {
                 init_backoff: Duration::from_millis(50),
@@ -44,7 +45,7 @@ impl S3Bucket {
                 base: 2.0,
             },
             max_retries: 1,
-            retry_timeout: s.timeout,
+            retry_timeout: deadline,
         };
         let mut b = AmazonS3Builder::new()
             .with_bucket_name(&s.bucket)
@@ -59,7 +60,7 @@ impl S3Bucket {
         }
         Ok(S3Bucket {
             store: b.build()?,
-            timeout: s.timeout,
+            timeout: deadline,
         })
     }
 

@@ -310,6 +310,9 @@ mod tests {
             Err(NOT_AN_IMAGE)
         );
         assert_eq!(check(&[WEBP, b"xx".as_slice()].concat()), Err(NOT_AN_IMAGE));
+        // A whole chunk after the RIFF's declared end.
+        let junk = [WEBP, b"JUNK\0\0\0\0".as_slice()].concat();
+        assert_eq!(check(&junk), Err(NOT_AN_IMAGE));
         for text in [
             &b"#!/bin/sh\necho hi\n"[..],
             b"<svg onload=alert(1)>",

@@ -58,7 +58,7 @@ async fn fake_and_broken_pictures_are_refused(backend: Backend) {
         &PNG[PNG.len() - 12..],
     ]
     .concat();
-    let cases: [(&str, &[u8], &str); 8] = [
+    let cases: [(&str, &[u8], &str); 9] = [
         (
             "a shell script named x.png",
             b"#!/bin/sh\nrm -rf /\n",
@@ -92,6 +92,11 @@ async fn fake_and_broken_pictures_are_refused(backend: Backend) {
         (
             "a JPEG cut in half",
             &JPEG[..JPEG.len() / 2],
+            "只能上传 JPEG、PNG 或 WebP 格式的图片",
+        ),
+        (
+            "a JPEG without its end marker",
+            &JPEG[..JPEG.len() - 2],
             "只能上传 JPEG、PNG 或 WebP 格式的图片",
         ),
         ("an empty file", b"", "上传的文件是空的"),
