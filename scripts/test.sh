@@ -21,6 +21,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
+# s3rver, the S3-compatible server the object-storage tests start on loopback (tests/s3).
+if [ ! -x tests/s3/node_modules/.bin/s3rver ]; then
+  (cd tests/s3 && npm ci --no-audit --no-fund)
+fi
+
 cargo build --bins
 cargo test --all-targets -- --test-threads 4
 

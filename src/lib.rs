@@ -16,6 +16,7 @@
 //! time        the injectable clock and the contract's time formats
 //! domain      pure types and rules (state machine, cart rules, alerts, frames, money)
 //! store       the SQL; returns domain types; status lists built from domain constants
+//! blobs       image files: the storage port, a local folder or an S3-compatible bucket
 //! auth        tokens, password hashing, the merchant or customer behind a request
 //! payment     WeChat Pay: notification verification, login and JSAPI client
 //! hub         fan-out ring to this instance's sockets, brokers, gap repair
@@ -54,6 +55,10 @@ pub mod domain;
 /// Storage: the pool (SQLite | PostgreSQL through sqlx's `Any`), migrations, demo data and
 /// all the SQL, one file per table group, returning domain types.
 pub mod store;
+/// Uploaded images: the storage port with its two implementations (a local folder, an
+/// S3-compatible bucket through `object_store`), the URLs clients fetch them at, and the demo
+/// menu's embedded pictures.
+pub mod blobs;
 /// Tokens (JWT), password hashing (argon2, off the async threads) and `identity`: the
 /// merchant or customer behind a request's headers or cookie, for REST and sockets alike.
 pub mod auth;
@@ -67,7 +72,7 @@ pub mod hub;
 /// The alert log's use cases (acknowledge, replay reads, re-alerts), the relay (the only
 /// publisher), and the tracker that marks alerts delivered in batches.
 pub mod alerts;
-/// Use cases: orders, payments, carts, addresses, accounts, shops, menu. Every business rule
+/// Use cases: orders, payments, carts, addresses, accounts, shops, menu, images. Every business rule
 /// and every write transaction lives here; adapters only parse, call and render.
 pub mod usecases;
 /// REST: one module per resource group (customer `user/`, merchant `admin/`, WeChat's

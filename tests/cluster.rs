@@ -153,6 +153,7 @@ fn instance(
     cmd.env("SKY_LISTEN", format!("127.0.0.1:{port}"))
         .env("DATABASE_URL", db)
         .env("SKY_BROKER", broker)
+        .env("SKY_IMAGE_DIR", dir.join("images"))
         .env("SKY_ADMIN_PASSWORD", "admin-pass-123")
         .env(
             "SKY_JWT_SECRET",

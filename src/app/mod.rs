@@ -20,6 +20,8 @@ use crate::alerts::relay::{self, Relay};
 use crate::alerts::service::Alerts;
 use crate::alerts::tracker::Tracker;
 use crate::auth::{Tokens, hash_password, random_string};
+use crate::blobs::{self, Blobs};
+use crate::config::images::ImageStorage;
 use crate::config::{BrokerUrl, Settings};
 use crate::domain::alert::Event;
 use crate::hub::Hub;
@@ -32,6 +34,7 @@ use crate::time::Clock;
 use crate::usecases::accounts::Accounts;
 use crate::usecases::addresses::Addresses;
 use crate::usecases::carts::Carts;
+use crate::usecases::images::Images;
 use crate::usecases::menu::Menu;
 use crate::usecases::orders::Orders;
 use crate::usecases::payments::{Payments, WechatPay};
@@ -66,8 +69,15 @@ impl Application {
                     redact(&settings.database_url)
                 )
             })?;
+        let listener = TcpListener::bind(settings.listen).await.with_context(|| {
+            format!(
+                "cannot listen on {} (--listen / SKY_LISTEN)",
+                settings.listen
+            )
+        })?;
+        let blobs = images(&settings, listener.local_addr()?)?;
         if settings.demo_data {
-            seed_if_empty(&store, &settings, &clock).await?;
+            seed_if_empty(&store, &settings, &clock, &blobs).await?;
         }
         let secret = match &settings.jwt_secret {
             Some(s) => s.clone(),
@@ -82,15 +92,9 @@ impl Application {
                 "SKY_ALLOW_ANONYMOUS_WS is on: anyone who reaches /ws/{{sid}} hears every alert of shop 1"
             );
         }
-        let listener = TcpListener::bind(settings.listen).await.with_context(|| {
-            format!(
-                "cannot listen on {} (--listen / SKY_LISTEN)",
-                settings.listen
-            )
-        })?;
         let (ingest_tx, ingest_rx) = tokio::sync::mpsc::channel(8192);
         let (relay, relay_rx) = Relay::new(16_384);
-        let state = state(store, clock, tokens, &relay, wechat, settings);
+        let state = state(store, clock, tokens, &relay, wechat, blobs, settings);
         Ok(Application {
             listener,
             state,
@@ -227,13 +231,44 @@ fn tune_socket(tcp: &mut tokio::net::TcpStream) {
     let _ = socket2::SockRef::from(&*tcp).set_send_buffer_size(32 * 1024);
 }
 
-async fn seed_if_empty(store: &Store, settings: &Settings, clock: &Clock) -> anyhow::Result<()> {
+/// The image store of the settings, for a server bound at `addr`.
+fn images(settings: &Settings, addr: SocketAddr) -> anyhow::Result<Blobs> {
+    let public_base = settings.images.public_base(addr);
+    let blobs = Blobs::open(&settings.images, &public_base).map_err(|e| {
+        anyhow::anyhow!(
+            "cannot open the image storage (--image-storage / --image-dir / SKY_S3_…): {e}"
+        )
+    })?;
+    let storage = match &settings.images.storage {
+        ImageStorage::Local { dir } => format!("folder {}", dir.display()),
+        ImageStorage::S3(s) => format!("S3 bucket {}", s.bucket),
+    };
+    tracing::info!(
+        storage,
+        example = blobs.url("…"),
+        "uploaded images (public base URL {public_base}: --public-base-url / SKY_PUBLIC_BASE_URL)"
+    );
+    Ok(blobs)
+}
+
+async fn seed_if_empty(
+    store: &Store,
+    settings: &Settings,
+    clock: &Clock,
+    blobs: &Blobs,
+) -> anyhow::Result<()> {
+    if !seed::unseeded(store).await? {
+        return Ok(());
+    }
+    let pictures = blobs::demo::store(blobs).await.map_err(|e| {
+        anyhow::anyhow!("cannot store the demo pictures (--image-storage / SKY_IMAGE_STORAGE): {e}")
+    })?;
     let (password, generated) = match &settings.admin_password {
         Some(p) => (p.clone(), false),
         None => (random_string(16), true),
     };
     let hash = hash_password(password.clone()).await;
-    if seed::seed_demo(store, &hash, clock.now_ms()).await? {
+    if seed::seed_demo(store, &hash, Some(&pictures), clock.now_ms()).await? {
         if generated {
             tracing::warn!(
                 password,
@@ -290,6 +325,7 @@ fn state(
     tokens: Tokens,
     relay: &Relay,
     wechat: Option<WechatPay>,
+    blobs: Blobs,
     settings: Settings,
 ) -> AppState {
     let (s, c) = (store.clone(), clock.clone());
@@ -317,8 +353,9 @@ fn state(
             settings.pay_mode,
             wechat_client,
         ),
-        shops: Shops::new(s.clone(), c.clone()),
+        shops: Shops::new(s.clone(), c.clone(), blobs.clone()),
         menu: Menu::new(s.clone()),
+        images: Images::new(blobs),
         alerts: Alerts::new(s, c, relay.clone()),
         hub: Hub::new(),
         tracker: Tracker::default(),

@@ -1,6 +1,7 @@
 //! The whole HTTP surface assembled: REST (`http`), sockets and SSE (`ws`), the dashboard
-//! (`http::web`) and the operations endpoints (`ops`), under the body limit, the envelope for
-//! its 413, panic catching and request tracing.
+//! (`http::web`), the stored images and the operations endpoints (`ops`), under the body
+//! limit (the upload route has its own), the envelope for its 413, panic catching and request
+//! tracing.
 
 use axum::Router;
 use axum::http::StatusCode;
@@ -32,8 +33,11 @@ pub fn router(state: AppState) -> Router {
         .merge(ops::router())
         .merge(ws::router())
         .merge(http::web::router())
-        .fallback(|| async { StatusCode::NOT_FOUND.into_response() })
+        .merge(http::images::router())
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        // After the layer, so the global limit does not cover it: it has its own (2 MiB).
+        .merge(http::admin::upload_router())
+        .fallback(|| async { StatusCode::NOT_FOUND.into_response() })
         .layer(axum::middleware::map_response(too_large_as_envelope))
         .layer(CatchPanicLayer::new())
         .layer(TraceLayer::new_for_http())

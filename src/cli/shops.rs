@@ -1,6 +1,7 @@
 //! `sky-takeout shops add|list`: creates and lists shops through the shop use cases, with the
 //! refusals worded for the command line (they name the flag at fault).
 
+use crate::blobs::Blobs;
 use crate::config::Settings;
 use crate::store::Store;
 use crate::time::Clock;
@@ -11,7 +12,9 @@ use crate::usecases::shops::{
 
 async fn shops(settings: &Settings) -> anyhow::Result<(Store, Shops)> {
     let store = Store::connect(&settings.database_url).await?;
-    let shops = Shops::new(store.clone(), Clock::system());
+    let public_base = settings.images.public_base(settings.listen);
+    let blobs = Blobs::open(&settings.images, &public_base)?;
+    let shops = Shops::new(store.clone(), Clock::system(), blobs);
     Ok((store, shops))
 }
 

@@ -129,6 +129,49 @@ pub struct SettingsLayer {
     /// Seed an empty database with shop 1, its menu and the `admin` account.
     #[arg(long, global = true, env = "SKY_DEMO_DATA")]
     pub demo_data: Option<bool>,
+    /// Base URL of the images this server serves (default `http://localhost:<port>`).
+    #[arg(long, global = true, env = "SKY_PUBLIC_BASE_URL")]
+    pub public_base_url: Option<String>,
+    /// Where uploaded images go: `local` (default, a folder) or `s3`.
+    #[arg(long, global = true, env = "SKY_IMAGE_STORAGE")]
+    pub image_storage: Option<String>,
+    /// Folder of uploaded images (default `<database file stem>-images` beside the SQLite file).
+    #[arg(long, global = true, env = "SKY_IMAGE_DIR")]
+    pub image_dir: Option<PathBuf>,
+    /// S3 bucket of uploaded images; required with `--image-storage s3`.
+    #[arg(long, global = true, env = "SKY_S3_BUCKET")]
+    pub s3_bucket: Option<String>,
+    /// S3 endpoint URL (default AWS; Aliyun OSS `https://oss-cn-beijing.aliyuncs.com`).
+    #[arg(long, global = true, env = "SKY_S3_ENDPOINT")]
+    pub s3_endpoint: Option<String>,
+    /// S3 region (default `us-east-1`).
+    #[arg(long, global = true, env = "SKY_S3_REGION")]
+    pub s3_region: Option<String>,
+    /// S3 access key id; required with `--image-storage s3`.
+    #[arg(
+        long,
+        global = true,
+        env = "SKY_S3_ACCESS_KEY_ID",
+        hide_env_values = true
+    )]
+    pub s3_access_key_id: Option<String>,
+    /// S3 secret access key; required with `--image-storage s3`.
+    #[arg(
+        long,
+        global = true,
+        env = "SKY_S3_SECRET_ACCESS_KEY",
+        hide_env_values = true
+    )]
+    pub s3_secret_access_key: Option<String>,
+    /// Virtual-hosted-style S3 requests (`bucket.endpoint`; Aliyun OSS needs it) instead of path-style.
+    #[arg(long, global = true, env = "SKY_S3_VIRTUAL_HOSTED")]
+    pub s3_virtual_hosted: Option<bool>,
+    /// Public URL of the bucket's objects (image URLs point there instead of at this server).
+    #[arg(long, global = true, env = "SKY_S3_PUBLIC_URL")]
+    pub s3_public_url: Option<String>,
+    /// Deadline of one S3 upload or read, retries included, in seconds (default 10).
+    #[arg(long, global = true, env = "SKY_S3_TIMEOUT_SECS")]
+    pub s3_timeout_secs: Option<u64>,
 }
 
 impl SettingsLayer {
@@ -179,7 +222,18 @@ impl SettingsLayer {
             replay_limit,
             shutdown_secs,
             broker,
-            demo_data
+            demo_data,
+            public_base_url,
+            image_storage,
+            image_dir,
+            s3_bucket,
+            s3_endpoint,
+            s3_region,
+            s3_access_key_id,
+            s3_secret_access_key,
+            s3_virtual_hosted,
+            s3_public_url,
+            s3_timeout_secs
         )
     }
 }

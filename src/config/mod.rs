@@ -6,6 +6,7 @@
 //! [`Settings`](crate::config::Settings) (`resolve`, with the WeChat settings in `wechat`). A
 //! bad value stops start-up with one line naming it.
 
+pub mod images;
 pub mod layer;
 pub mod resolve;
 pub mod wechat;
@@ -13,6 +14,7 @@ pub mod wechat;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use images::ImageSettings;
 use wechat::WechatSettings;
 
 /// How `PUT /user/order/payment` settles an order.
@@ -80,6 +82,8 @@ pub struct Settings {
     pub broker: BrokerUrl,
     /// Seed demo data into an empty database.
     pub demo_data: bool,
+    /// Uploaded images: public base URL and storage.
+    pub images: ImageSettings,
 }
 
 /// When and how often a paid order waiting for acceptance is alerted again.

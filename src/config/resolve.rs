@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use super::images::image_settings;
 use super::layer::SettingsLayer;
 use super::wechat::wechat_settings;
 use super::{BrokerUrl, ConfigError, PayMode, RealertSettings, Settings, bad};
@@ -47,6 +48,7 @@ impl SettingsLayer {
         {
             return Err(bad("SKY_JWT_SECRET", "must be at least 32 characters"));
         }
+        let images = image_settings(&self, &database_url)?;
         let secs = Duration::from_secs;
         Ok(Settings {
             listen,
@@ -78,6 +80,7 @@ impl SettingsLayer {
             shutdown_deadline: secs(self.shutdown_secs.unwrap_or(10)),
             broker,
             demo_data: self.demo_data.unwrap_or(true),
+            images,
         })
     }
 

@@ -1,5 +1,5 @@
 //! Pure types and rules: the order state machine, orders and their lines, the cart's rules,
-//! addresses, accounts, shops, the menu, alerts and their wire frames, money. No I/O, and
+//! addresses, accounts, shops, the menu, alerts and their wire frames, money, pictures. No I/O, and
 //! nothing of tokio, sqlx or axum: every rule here is a plain function, unit-tested beside it,
 //! and shared by every use case that needs it (so a rule has one home).
 
@@ -8,6 +8,7 @@ pub mod address;
 pub mod alert;
 pub mod cart;
 pub mod frames;
+pub mod image;
 pub mod menu;
 pub mod money;
 pub mod order;

@@ -48,6 +48,16 @@ pub enum ApiError {
     /// The request could not be parsed: HTTP 400 in the envelope.
     #[error("bad request: {0}")]
     BadRequest(String),
+    /// The body is over a route's own limit: HTTP 413 with this message.
+    #[error("too large: {0}")]
+    TooLarge(String),
+    /// The body is not of a kind the route takes (an upload that is not a picture): 415.
+    #[error("unsupported: {0}")]
+    UnsupportedMedia(String),
+    /// A service we depend on failed (the cause is logged where it happened): 503 with this
+    /// message.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
     /// Something broke on our side: opaque 500, cause logged.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -97,6 +107,15 @@ impl IntoResponse for ApiError {
                 envelope(format!("请求参数错误: {msg}")),
             )
                 .into_response(),
+            ApiError::TooLarge(msg) => {
+                (StatusCode::PAYLOAD_TOO_LARGE, envelope(msg)).into_response()
+            }
+            ApiError::UnsupportedMedia(msg) => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, envelope(msg)).into_response()
+            }
+            ApiError::Unavailable(msg) => {
+                (StatusCode::SERVICE_UNAVAILABLE, envelope(msg)).into_response()
+            }
             ApiError::Internal(e) => {
                 tracing::error!(error = format!("{e:#}"), "request failed");
                 (
@@ -113,12 +132,13 @@ impl IntoResponse for ApiError {
 pub type ApiResult<T> = Result<T, ApiError>;
 
 /// The body limit's 413 (announced by Content-Length) is plain text; clients read the
-/// envelope. Used as a `map_response` layer over every route.
+/// envelope. Used as a `map_response` layer over every route; a 413 that is already an
+/// envelope (the upload route's own limit) is left as it is.
 pub async fn too_large_as_envelope<B>(resp: axum::http::Response<B>) -> Response
 where
     axum::http::Response<B>: IntoResponse,
 {
-    if resp.status() != StatusCode::PAYLOAD_TOO_LARGE {
+    if resp.status() != StatusCode::PAYLOAD_TOO_LARGE || is_json(resp.headers()) {
         return resp.into_response();
     }
     let envelope = Envelope::<()> {
@@ -132,5 +152,12 @@ where
     (StatusCode::PAYLOAD_TOO_LARGE, Json(envelope)).into_response()
 }
 
-/// Largest request body, in bytes.
+/// True when a reply's Content-Type is JSON (an envelope).
+pub fn is_json(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"))
+}
+
+/// Largest request body, in bytes (the upload route has its own limit).
 pub const BODY_LIMIT: usize = 64 * 1024;

@@ -2,11 +2,12 @@
 //! substates it needs (`FromRef` bounds; `app::state` provides them). A handler parses the
 //! request, calls one use case and renders the contract's envelope; it never reaches the
 //! store. Also the reply envelope and its error mapping, the body/path/query extractors,
-//! shared views, and the embedded dashboard (`web`).
+//! shared views, the stored images (`images`, no token) and the embedded dashboard (`web`).
 
 pub mod admin;
 pub mod error;
 pub mod extract;
+pub mod images;
 pub mod notify;
 pub mod user;
 pub mod views;

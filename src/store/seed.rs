@@ -1,7 +1,10 @@
 //! Shops with their first merchant account and (optionally) a demo menu; the demo data of an
 //! empty database.
 
+use sqlx::{AnyConnection, AssertSqlSafe};
+
 use super::{Store, StoreError, WriteTx, menu, shops};
+use crate::domain::image::DemoPictures;
 use crate::domain::menu::DISH_CATEGORY;
 
 /// A demo dish: name, price in fen, description, has the spice flavor.
@@ -48,6 +51,8 @@ pub struct NewShop<'a> {
     pub admin_password_hash: &'a str,
     /// Also create the demo menu.
     pub demo_menu: bool,
+    /// Pictures of the demo menu's dishes and set meals (stored already), by name.
+    pub pictures: Option<&'a DemoPictures>,
 }
 
 /// Creates a shop, its merchant account and optionally the demo menu, in one transaction.
@@ -89,8 +94,47 @@ async fn create_shop_in(tx: &mut WriteTx, s: &NewShop<'_>, now: i64) -> Result<i
                 }
             }
         }
+        if let Some(pictures) = s.pictures {
+            set_pictures(tx.conn(), shop_id, pictures).await?;
+        }
     }
     Ok(shop_id)
+}
+
+/// Gives each dish and set meal of the shop that has no picture the demo picture of its name
+/// (or the fallback picture).
+async fn set_pictures(
+    conn: &mut AnyConnection,
+    shop_id: i64,
+    pictures: &DemoPictures,
+) -> Result<(), StoreError> {
+    for table in ["dish", "setmeal"] {
+        let rows: Vec<(i64, String)> = sqlx::query_as(AssertSqlSafe(format!(
+            "SELECT id, name FROM {table} WHERE shop_id = $1 AND image = '' ORDER BY id"
+        )))
+        .bind(shop_id)
+        .fetch_all(&mut *conn)
+        .await?;
+        for (id, name) in rows {
+            sqlx::query(AssertSqlSafe(format!(
+                "UPDATE {table} SET image = $1 WHERE id = $2"
+            )))
+            .bind(pictures.url_for(&name))
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// True when [`seed_demo`] has not run on this database yet (checked before the demo
+/// pictures are stored, so a restart stores nothing).
+pub async fn unseeded(store: &Store) -> Result<bool, StoreError> {
+    let seeded: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM app_setting WHERE key = 'seeded'")
+        .fetch_one(store.pool())
+        .await?;
+    Ok(seeded == 0)
 }
 
 /// Seeds an empty database once (shop 1 "苍穹外卖" with the demo menu and `admin`). Returns
@@ -99,6 +143,7 @@ async fn create_shop_in(tx: &mut WriteTx, s: &NewShop<'_>, now: i64) -> Result<i
 pub async fn seed_demo(
     store: &Store,
     admin_password_hash: &str,
+    pictures: Option<&DemoPictures>,
     now: i64,
 ) -> Result<bool, StoreError> {
     let mut tx = store.begin().await?;
@@ -117,6 +162,7 @@ pub async fn seed_demo(
         admin_username: "admin",
         admin_password_hash,
         demo_menu: true,
+        pictures,
     };
     create_shop_in(&mut tx, &shop, now).await?;
     tx.commit().await?;

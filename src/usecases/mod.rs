@@ -11,6 +11,7 @@
 pub mod accounts;
 pub mod addresses;
 pub mod carts;
+pub mod images;
 pub mod menu;
 pub mod orders;
 pub mod payments;

@@ -3,7 +3,9 @@
 
 use super::Result;
 use crate::auth::hash_password;
+use crate::blobs::{Blobs, demo};
 use crate::domain::Refusal;
+use crate::domain::image::UPLOAD_FAILED;
 use crate::domain::shop::{self, CLOSED};
 use crate::store::seed::{self, NewShop};
 use crate::store::{Store, shops};
@@ -38,12 +40,17 @@ pub struct ShopRequest {
 pub struct Shops {
     store: Store,
     clock: Clock,
+    blobs: Blobs,
 }
 
 impl Shops {
-    /// Use cases over this store and clock.
-    pub fn new(store: Store, clock: Clock) -> Shops {
-        Shops { store, clock }
+    /// Use cases over this store and clock; the demo menu's pictures go to `blobs`.
+    pub fn new(store: Store, clock: Clock, blobs: Blobs) -> Shops {
+        Shops {
+            store,
+            clock,
+            blobs,
+        }
     }
 
     /// The shop's status: open or closed (closed for a shop that does not exist).
@@ -81,11 +88,19 @@ impl Shops {
             return Err(USERNAME_TAKEN.into());
         }
         let hash = hash_password(r.admin_password.clone()).await;
+        let pictures = match r.demo_menu {
+            true => Some(demo::store(&self.blobs).await.map_err(|e| {
+                tracing::error!(error = %e, "storing the demo pictures failed");
+                UPLOAD_FAILED
+            })?),
+            false => None,
+        };
         let new = NewShop {
             name,
             admin_username: username,
             admin_password_hash: &hash,
             demo_menu: r.demo_menu,
+            pictures: pictures.as_ref(),
         };
         Ok(seed::create_shop(&self.store, &new, self.clock.now_ms()).await?)
     }

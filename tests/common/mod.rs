@@ -3,6 +3,7 @@
 //! WebSocket clients.
 #![allow(dead_code)]
 
+pub mod images;
 pub mod wechat;
 pub mod wechat_signer;
 
@@ -134,6 +135,11 @@ pub async fn spawn_on(
         .with_test_writer()
         .try_init();
     let mut settings = Settings::for_tests(&url);
+    // Uploaded and demo images in the test's own folder (on PostgreSQL the default would be
+    // the working directory).
+    settings.images.storage = sky_takeout::config::images::ImageStorage::Local {
+        dir: dir.path().join("images"),
+    };
     tweak(&mut settings);
     let clock = Clock::system();
     let app = Application::build_with_clock(settings, clock.clone())
@@ -209,6 +215,7 @@ impl TestApp {
             admin_username: username,
             admin_password_hash: &hash,
             demo_menu: true,
+            pictures: None,
         };
         sky_takeout::store::seed::create_shop(&self.state.store, &new, self.clock.now_ms())
             .await

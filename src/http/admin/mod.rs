@@ -1,6 +1,7 @@
 //! Merchant endpoints (`/admin/...`, header `token` or the session cookie).
 
 mod alerts;
+pub mod common;
 mod employee;
 mod order;
 mod shop;
@@ -11,6 +12,7 @@ use axum::extract::FromRef;
 use crate::alerts::service::Alerts;
 use crate::auth::Tokens;
 use crate::usecases::accounts::Accounts;
+use crate::usecases::images::Images;
 use crate::usecases::orders::Orders;
 use crate::usecases::shops::Shops;
 
@@ -29,4 +31,14 @@ where
         .merge(shop::router())
         .merge(order::router())
         .merge(alerts::router())
+}
+
+/// `POST /admin/common/upload`, with its own body limit: merged after the global limit.
+pub fn upload_router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Tokens: FromRef<S>,
+    Images: FromRef<S>,
+{
+    common::router()
 }

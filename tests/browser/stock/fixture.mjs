@@ -29,12 +29,16 @@ if (MISSING) {
  * - SKY_ALLOWED_ORIGINS: today the socket refuses the page's `Origin: http://localhost` without
  *   it. Issue 11 item 6 makes a default that works here; then delete the line (or try it now
  *   with SKY_STOCK_NO_ORIGIN_SETTING=1).
- * - Issue 11 item 4 adds a setting for the public base URL of uploaded images: add it here, as
- *   `http://localhost` (through nginx) or `http://127.0.0.1:${port}` (the server itself).
+ * - SKY_PUBLIC_BASE_URL (the base of uploaded images' URLs): the course's nginx proxies only
+ *   /api/, /user/ and /ws/, so the page loads pictures straight from the server, as the
+ *   mini-program does: `http://localhost:<port>`. That is also the server's default (the
+ *   listener's port on localhost), so the line states the layout rather than changing it;
+ *   SKY_STOCK_DEFAULT_PUBLIC_BASE=1 leaves the setting out to check the default.
  */
 export function stockServerEnv(port) {
   const env = { SKY_ADMIN_PASSWORD: STOCK_ADMIN.password };
   if (!process.env.SKY_STOCK_NO_ORIGIN_SETTING) env.SKY_ALLOWED_ORIGINS = 'http://localhost';
+  if (!process.env.SKY_STOCK_DEFAULT_PUBLIC_BASE) env.SKY_PUBLIC_BASE_URL = `http://localhost:${port}`;
   return env;
 }
 

@@ -7,7 +7,7 @@
 
 import assert from 'node:assert/strict';
 import { Customer, screenshotPath } from '../helpers.mjs';
-import { adminSession, stockBefore, stockFixture, stockTest } from './fixture.mjs';
+import { STOCK_BASE, adminSession, stockBefore, stockFixture, stockTest } from './fixture.mjs';
 import { settled } from './probe.mjs';
 import { button, choose, exactly, confirmBox, dialog, fill, formItem, makePng, openRoute, responseTo, rows, search, shownImage, toastOf, upload } from './ui.mjs';
 
@@ -100,6 +100,33 @@ stockTest('分类管理: 修改 renames; 删除 is refused for a category with d
   await search(page, '请填写分类名称', '临时分类', 'category/page');
   assert.deepEqual(await rowAction(page, catRow(page, '临时分类'), '删除', '此操作将永久删除该分类'), { type: 'success', text: '删除成功！' });
   await catRow(page, '临时分类').waitFor({ state: 'detached' });
+  await page.close();
+});
+
+stockTest('图片上传: the dish form picture uploads, shows and is served; a script named .png is refused with 图片上传失败', async () => {
+  // Only the upload: the form's other loads (category/list) are the catalog's and may fail.
+  const page = await S.ctx.newPage();
+  await page.goto(`${STOCK_BASE}/#/dish/add`);
+  await page.locator('.avatar-uploader').waitFor();
+  await settled(page);
+  const uploaded = await upload(page, makePng(120, 80, [60, 140, 220]), '../../etc/passwd.png');
+  assert.equal(uploaded.status(), 200, 'POST /api/common/upload (through nginx)');
+  const reply = await uploaded.json();
+  assert.equal(reply.code, 1, JSON.stringify(reply));
+  const url = reply.data;
+  assert.match(url, /^http:\/\/localhost:\d+\/images\/[0-9a-f]{32}\.png$/, 'an absolute URL under the public base, a random name');
+  assert.deepEqual(await shownImage(page), { src: url, width: 120 }, 'the browser loads the uploaded picture');
+  // The mini-program loads the same URL directly, without a token.
+  const direct = await fetch(url);
+  assert.deepEqual([direct.status, direct.headers.get('content-type'), direct.headers.get('x-content-type-options')], [200, 'image/png', 'nosniff']);
+
+  const toast = await toastOf(page, async () => {
+    const refused = responseTo(page, 'common/upload');
+    await page.locator('.avatar-uploader input[type=file]').setInputFiles({ name: 'evil.png', mimeType: 'image/png', buffer: Buffer.from('#!/bin/sh\nrm -rf /\n') });
+    assert.equal((await refused).status(), 415);
+  });
+  assert.deepEqual(toast, { type: 'error', text: '图片上传失败' });
+  assert.deepEqual(await shownImage(page), { src: url, width: 120 }, 'the refused file does not replace the picture');
   await page.close();
 });
 
