@@ -35,7 +35,9 @@ use crate::usecases::carts::Carts;
 use crate::usecases::menu::Menu;
 use crate::usecases::orders::Orders;
 use crate::usecases::payments::{Payments, WechatPay};
+use crate::usecases::reports::Reports;
 use crate::usecases::shops::Shops;
+use crate::usecases::workspace::Workspace;
 use state::AppState;
 
 /// A built, bound, not yet serving application.
@@ -319,6 +321,8 @@ fn state(
         ),
         shops: Shops::new(s.clone(), c.clone()),
         menu: Menu::new(s.clone()),
+        workspace: Workspace::new(s.clone(), c.clone(), settings.time_zone),
+        reports: Reports::new(s.clone(), c.clone(), settings.time_zone),
         alerts: Alerts::new(s, c, relay.clone()),
         hub: Hub::new(),
         tracker: Tracker::default(),

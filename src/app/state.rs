@@ -21,7 +21,9 @@ use crate::usecases::carts::Carts;
 use crate::usecases::menu::Menu;
 use crate::usecases::orders::Orders;
 use crate::usecases::payments::Payments;
+use crate::usecases::reports::Reports;
 use crate::usecases::shops::Shops;
+use crate::usecases::workspace::Workspace;
 use crate::ws::Sockets;
 
 /// Everything a request handler may use. Cheap to clone.
@@ -49,6 +51,10 @@ pub struct AppState {
     pub menu: Menu,
     /// Alert use cases.
     pub alerts: Alerts,
+    /// Workspace use cases (工作台).
+    pub workspace: Workspace,
+    /// Report use cases (数据统计, export).
+    pub reports: Reports,
     /// In-process hub.
     pub hub: Hub,
     /// Delivery tracker.
@@ -81,6 +87,8 @@ substate!(
     shops: Shops,
     menu: Menu,
     alerts: Alerts,
+    workspace: Workspace,
+    reports: Reports,
 );
 
 impl FromRef<AppState> for Sockets {

@@ -1,5 +1,5 @@
 //! Scheduled jobs: payment timeouts (every minute by default), delivery completion (daily at
-//! 01:00 by default) and re-alerts. Each job is a plain use case called on a timer, so tests
+//! 01:00 in the shops' time zone by default) and re-alerts. Each job is a plain use case called on a timer, so tests
 //! drive it directly with a moved clock instead of sleeping. On several instances only the
 //! leader runs them; the state changes are conditional updates anyway, so even two runs
 //! never change an order twice.
@@ -12,7 +12,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::alerts::service::Alerts;
 use crate::config::Settings;
-use crate::time::{Clock, until_next_local};
+use crate::domain::calendar::next_local_time;
+use crate::time::Clock;
 use crate::usecases::orders::Orders;
 use leader::Leader;
 
@@ -69,7 +70,11 @@ async fn payment_timeouts(j: &Jobs, stop: &CancellationToken) {
 
 async fn delivery_completion(j: &Jobs, stop: &CancellationToken) {
     loop {
-        let wait = until_next_local(j.clock.now_ms(), j.settings.delivery_complete_at);
+        // The shop's local time (`--time-zone`), not the process's: the task runs at 01:00 in
+        // Shanghai whatever TZ the server was started with.
+        let (zone, at) = (j.settings.time_zone, j.settings.delivery_complete_at);
+        let now = j.clock.now_ms();
+        let wait = Duration::from_millis((next_local_time(zone, now, at) - now).max(1000) as u64);
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}
             _ = stop.cancelled() => return,

@@ -14,7 +14,9 @@ pub mod carts;
 pub mod menu;
 pub mod orders;
 pub mod payments;
+pub mod reports;
 pub mod shops;
+pub mod workspace;
 
 use crate::domain::Refusal;
 use crate::store::StoreError;

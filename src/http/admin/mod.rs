@@ -3,7 +3,9 @@
 mod alerts;
 mod employee;
 mod order;
+mod report;
 mod shop;
+mod workspace;
 
 use axum::Router;
 use axum::extract::FromRef;
@@ -12,7 +14,9 @@ use crate::alerts::service::Alerts;
 use crate::auth::Tokens;
 use crate::usecases::accounts::Accounts;
 use crate::usecases::orders::Orders;
+use crate::usecases::reports::Reports;
 use crate::usecases::shops::Shops;
+use crate::usecases::workspace::Workspace;
 
 /// All merchant routes.
 pub fn router<S>() -> Router<S>
@@ -23,10 +27,14 @@ where
     Shops: FromRef<S>,
     Orders: FromRef<S>,
     Alerts: FromRef<S>,
+    Workspace: FromRef<S>,
+    Reports: FromRef<S>,
 {
     Router::new()
         .merge(employee::router())
         .merge(shop::router())
         .merge(order::router())
         .merge(alerts::router())
+        .merge(workspace::router())
+        .merge(report::router())
 }
