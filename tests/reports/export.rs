@@ -210,7 +210,7 @@ fn like_the_template(ours: &mut Book) {
             assert_eq!(fmt(o), fmt(t), "number format ({row}, {col})");
             let font = |s: Option<&calamine::Style>| {
                 s.and_then(|s| s.font.as_ref())
-                    .map(|f| (f.name.clone(), f.size, f.weight.clone()))
+                    .map(|f| (f.name.clone(), f.size, f.weight))
             };
             if (col == 1 || !matches!(row, 0 | 1 | 2 | 5)) && font(t).is_some() {
                 assert_eq!(font(o), font(t), "font ({row}, {col})");

@@ -32,6 +32,9 @@ use Item::{Dish, Meal};
 /// merchant after paying).
 const WITHDRAWN: i64 = 60;
 
+/// A shop's dishes and set meals, (id, name) each.
+type ShopMenu = (Vec<(i64, String)>, Vec<(i64, String)>);
+
 /// What each order of the month is: shop index, local time, customer, lines, final status.
 type Spec = (
     usize,
@@ -124,7 +127,7 @@ async fn scalar(app: &TestApp, sql: &'static str, id: i64) -> i64 {
 }
 
 /// The shop's dishes (id, name) in id order, and two set meals on sale plus one not (SQL).
-async fn menu(app: &TestApp, shop: i64, tag: &str) -> (Vec<(i64, String)>, Vec<(i64, String)>) {
+async fn menu(app: &TestApp, shop: i64, tag: &str) -> ShopMenu {
     let pool = app.state.store.pool();
     let dishes: Vec<(i64, String)> =
         sqlx::query_as("SELECT id, name FROM dish WHERE shop_id = $1 ORDER BY id")
@@ -162,7 +165,7 @@ async fn place(
     m: &Merchant,
     c: &Customer,
     address: i64,
-    menu: &(Vec<(i64, String)>, Vec<(i64, String)>),
+    menu: &ShopMenu,
     spec: &Spec,
 ) -> Placed {
     let (shop, at, who, items, status) = *spec;
@@ -375,7 +378,7 @@ impl Month {
                 }
             }
         }
-        sold.sort_by(|a, b| b.1.cmp(&a.1)); // stable: ties keep the order first sold
+        sold.sort_by_key(|s| std::cmp::Reverse(s.1)); // stable: ties keep the order first sold
         sold.truncate(10);
         sold
     }
