@@ -12,6 +12,7 @@ use super::StoreError;
 use crate::domain::calendar::{DAY_MS, DayRange, Tz, day_number, spans};
 use crate::domain::menu::ENABLED;
 use crate::domain::report::{DayFigures, VALID};
+use crate::domain::status::Status;
 
 /// `WITH spans(lo, hi, shift) AS (VALUES ($n, $n+1, $n+2), …)`, placeholders from `$first`.
 fn spans_cte(count: usize, first: usize) -> String {
@@ -40,6 +41,23 @@ macro_rules! bind_spans {
     }};
 }
 
+/// The SQL of [`order_days`] for `spans` spans: `$1` the shop, then each span's three values.
+/// Public for the query-plan tests and the benchmark.
+pub fn order_days_sql(spans: usize) -> String {
+    format!(
+        "WITH {cte} \
+         SELECT {day} AS local_day, COUNT(*) AS orders, \
+                COUNT(CASE WHEN o.status = {valid} THEN 1 END) AS valid, \
+                CAST(COALESCE(SUM(CASE WHEN o.status = {valid} THEN o.amount END), 0) AS BIGINT) AS turnover \
+         FROM spans JOIN orders o \
+           ON o.shop_id = $1 AND o.order_time >= spans.lo AND o.order_time < spans.hi \
+         GROUP BY local_day",
+        cte = spans_cte(spans, 2),
+        day = local_day("o.order_time"),
+        valid = VALID.code(),
+    )
+}
+
 /// Per day of `range`: orders (any status), valid orders and turnover. `new_users` is 0 here
 /// (see [`first_orders`]).
 pub async fn order_days(
@@ -50,18 +68,7 @@ pub async fn order_days(
 ) -> Result<Vec<DayFigures>, StoreError> {
     let (start, end) = range.bounds_ms(zone);
     let spans = spans(zone, start, end);
-    let sql = format!(
-        "WITH {cte} \
-         SELECT {day} AS local_day, COUNT(*) AS orders, \
-                COUNT(CASE WHEN o.status = {valid} THEN 1 END) AS valid, \
-                CAST(COALESCE(SUM(CASE WHEN o.status = {valid} THEN o.amount END), 0) AS BIGINT) AS turnover \
-         FROM spans JOIN orders o \
-           ON o.shop_id = $1 AND o.order_time >= spans.lo AND o.order_time < spans.hi \
-         GROUP BY local_day",
-        cte = spans_cte(spans.len(), 2),
-        day = local_day("o.order_time"),
-        valid = VALID.code(),
-    );
+    let sql = order_days_sql(spans.len());
     let q = sqlx::query_as::<_, (i64, i64, i64, i64)>(AssertSqlSafe(sql)).bind(shop_id);
     let rows = bind_spans!(q, &spans).fetch_all(pool).await?;
     let by_day: HashMap<i64, (i64, i64, i64)> = rows
@@ -83,17 +90,10 @@ pub async fn order_days(
         .collect())
 }
 
-/// The shop's customers by the day of their first order in it (any status): how many had
-/// one before `range`, and how many have theirs on each day of it.
-pub async fn first_orders(
-    pool: &AnyPool,
-    shop_id: i64,
-    zone: Tz,
-    range: DayRange,
-) -> Result<(i64, Vec<i64>), StoreError> {
-    let (start, end) = range.bounds_ms(zone);
-    let spans = spans(zone, start, end);
-    let sql = format!(
+/// The SQL of [`first_orders`]: `$1` the shop, `$2` and `$3` the range's bounds, then the
+/// spans. Public for the query-plan tests and the benchmark.
+pub fn first_orders_sql(spans: usize) -> String {
+    format!(
         "WITH firsts AS ( \
            SELECT MIN(order_time) AS t FROM orders \
            WHERE shop_id = $1 AND order_time < $3 GROUP BY user_id), \
@@ -104,9 +104,22 @@ pub async fn first_orders(
          SELECT CAST(1 AS BIGINT), {day}, COUNT(*) \
          FROM spans JOIN firsts ON firsts.t >= spans.lo AND firsts.t < spans.hi \
          GROUP BY {day}",
-        cte = spans_cte(spans.len(), 4),
+        cte = spans_cte(spans, 4),
         day = local_day("firsts.t"),
-    );
+    )
+}
+
+/// The shop's customers by the day of their first order in it (any status): how many had
+/// one before `range`, and how many have theirs on each day of it.
+pub async fn first_orders(
+    pool: &AnyPool,
+    shop_id: i64,
+    zone: Tz,
+    range: DayRange,
+) -> Result<(i64, Vec<i64>), StoreError> {
+    let (start, end) = range.bounds_ms(zone);
+    let spans = spans(zone, start, end);
+    let sql = first_orders_sql(spans.len());
     let q = sqlx::query_as::<_, (i64, i64, i64)>(AssertSqlSafe(sql))
         .bind(shop_id)
         .bind(start)
@@ -125,6 +138,18 @@ pub async fn first_orders(
     Ok((before, days))
 }
 
+/// The SQL of [`top`]: `$1` the shop, `$2`/`$3` the bounds, `$4` the limit. Public for the
+/// query-plan tests and the benchmark.
+pub fn top_sql() -> String {
+    format!(
+        "SELECT d.name, CAST(SUM(d.number) AS BIGINT) AS sold \
+         FROM orders o JOIN order_detail d ON d.order_id = o.id \
+         WHERE o.shop_id = $1 AND o.status = {valid} AND o.order_time >= $2 AND o.order_time < $3 \
+         GROUP BY d.name ORDER BY sold DESC, MIN(d.id) LIMIT $4",
+        valid = VALID.code(),
+    )
+}
+
 /// The best sellers in `[start, end)`: dish and set-meal lines of completed orders alike,
 /// summed by name, most first (ties: the name first sold first), at most `limit`.
 pub async fn top(
@@ -133,13 +158,7 @@ pub async fn top(
     (start, end): (i64, i64),
     limit: i64,
 ) -> Result<Vec<(String, i64)>, StoreError> {
-    let sql = format!(
-        "SELECT d.name, CAST(SUM(d.number) AS BIGINT) AS sold \
-         FROM orders o JOIN order_detail d ON d.order_id = o.id \
-         WHERE o.shop_id = $1 AND o.status = {valid} AND o.order_time >= $2 AND o.order_time < $3 \
-         GROUP BY d.name ORDER BY sold DESC, MIN(d.id) LIMIT $4",
-        valid = VALID.code(),
-    );
+    let sql = top_sql();
     Ok(sqlx::query_as(AssertSqlSafe(sql))
         .bind(shop_id)
         .bind(start)
@@ -149,19 +168,34 @@ pub async fn top(
         .await?)
 }
 
-/// The shop's orders placed since `since`, counted per status code.
-pub async fn status_counts_since(
+/// The SQL of [`status_counts_between`]: `$1` the shop, `$2`/`$3` the bounds; one row of
+/// counts. (Not `GROUP BY status`: SQLite would then read the shop's whole history through
+/// `orders_shop_status` to save a sort, instead of today's range of `orders_shop_time`.)
+pub fn status_counts_sql() -> String {
+    let count = |s: Status| format!("COUNT(CASE WHEN status = {} THEN 1 END)", s.code());
+    format!(
+        "SELECT {}, {}, {}, {}, COUNT(*) FROM orders \
+         WHERE shop_id = $1 AND order_time >= $2 AND order_time < $3",
+        count(Status::AwaitingAcceptance),
+        count(Status::Accepted),
+        count(Status::Completed),
+        count(Status::Cancelled),
+    )
+}
+
+/// The shop's orders placed in `[start, end)`: (awaiting acceptance, accepted, completed,
+/// cancelled, all).
+pub async fn status_counts_between(
     pool: &AnyPool,
     shop_id: i64,
-    since: i64,
-) -> Result<Vec<(i64, i64)>, StoreError> {
-    Ok(sqlx::query_as(
-        "SELECT status, COUNT(*) FROM orders WHERE shop_id = $1 AND order_time >= $2 GROUP BY status",
-    )
-    .bind(shop_id)
-    .bind(since)
-    .fetch_all(pool)
-    .await?)
+    (start, end): (i64, i64),
+) -> Result<(i64, i64, i64, i64, i64), StoreError> {
+    Ok(sqlx::query_as(AssertSqlSafe(status_counts_sql()))
+        .bind(shop_id)
+        .bind(start)
+        .bind(end)
+        .fetch_one(pool)
+        .await?)
 }
 
 /// Which menu table [`on_sale_counts`] reads.

@@ -4,7 +4,6 @@
 use super::Result;
 use crate::domain::calendar::{DayRange, Tz, day_of};
 use crate::domain::report::DayFigures;
-use crate::domain::status::Status;
 use crate::store::Store;
 use crate::store::reports::{self as sql, MenuTable};
 use crate::time::Clock;
@@ -64,17 +63,18 @@ impl Workspace {
         })
     }
 
-    /// The orders placed since today began, by status.
+    /// Today's orders, by status (the original counts from today's start on, with no end;
+    /// there are no orders after today).
     pub async fn overview_orders(&self, shop_id: i64) -> Result<OrderOverview> {
-        let (since, _) = self.today().bounds_ms(self.zone);
-        let rows = sql::status_counts_since(self.store.pool(), shop_id, since).await?;
-        let count = |s: Status| rows.iter().find(|r| r.0 == s.code()).map_or(0, |r| r.1);
+        let today = self.today().bounds_ms(self.zone);
+        let (waiting, to_deliver, completed, cancelled, all) =
+            sql::status_counts_between(self.store.pool(), shop_id, today).await?;
         Ok(OrderOverview {
-            waiting: count(Status::AwaitingAcceptance),
-            to_deliver: count(Status::Accepted),
-            completed: count(Status::Completed),
-            cancelled: count(Status::Cancelled),
-            all: rows.iter().map(|r| r.1).sum(),
+            waiting,
+            to_deliver,
+            completed,
+            cancelled,
+            all,
         })
     }
 

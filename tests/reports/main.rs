@@ -10,6 +10,7 @@ mod common;
 mod export;
 mod figures;
 mod month;
+mod plans;
 mod zones;
 
 use common::Backend;
