@@ -2,6 +2,7 @@
 # One command per scenario, from the repository root:
 #   bench/run.sh idle | broadcast | overload | marketplace | marketplace-sqlite | marketplace-pg
 #              | cluster | cluster-redis | cluster-nats | pgbench | profile | report | all   [extra sky_bench.py flags]
+#   bench/run.sh reports | reports-sqlite | reports-pg   [--orders N --shops S --n R]   (bench/reports_bench.py)
 # Results: bench/results/runs.jsonl (one JSON line per run), bench/results/*.md and *.svg (report).
 set -euo pipefail
 REPO="$(cd "$(dirname "$0")/.." && pwd)"
@@ -10,6 +11,11 @@ case "$what" in
   idle|broadcast|overload|marketplace|marketplace-sqlite|marketplace-pg|cluster|cluster-redis|cluster-nats|pgbench)
     "$REPO/bench/setup.sh"
     exec python3 "$REPO/bench/sky_bench.py" "$what" "$@" ;;
+  reports|reports-sqlite|reports-pg)
+    # Needs only our server (SKY_BIN, default target/release/sky-takeout) and, for pg, PostgreSQL.
+    [[ -x ${SKY_BIN:-$REPO/target/release/sky-takeout} ]] || (cd "$REPO" && cargo build --release >&2)
+    backend="${what#reports}"; backend="${backend#-}"
+    exec python3 "$REPO/bench/reports_bench.py" "${backend:-both}" "$@" ;;
   profile)
     "$REPO/bench/setup.sh"
     exec "$REPO/bench/profile.sh" "$@" ;;

@@ -24,6 +24,15 @@ impl Clock {
         chrono::Utc::now().timestamp_millis() + self.offset_ms.load(Ordering::Relaxed)
     }
 
+    /// Sets this clock (and every copy of it) so that it reads `ms` now; it goes on ticking
+    /// from there. Tests place orders on chosen days with it.
+    pub fn set_now(&self, ms: i64) {
+        self.offset_ms.store(
+            ms - chrono::Utc::now().timestamp_millis(),
+            Ordering::Relaxed,
+        );
+    }
+
     /// Moves this clock (and every copy of it) forward.
     pub fn advance(&self, by: Duration) {
         self.offset_ms
@@ -69,26 +78,6 @@ pub fn parse_local(s: &str) -> Option<i64> {
     }
 }
 
-/// Milliseconds from `now_ms` until the next local `hh:mm`.
-pub fn until_next_local(now_ms: i64, (hh, mm): (u32, u32)) -> Duration {
-    let Some(now) = local(now_ms) else {
-        return Duration::from_secs(3600);
-    };
-    let today = now
-        .date_naive()
-        .and_hms_opt(hh, mm, 0)
-        .expect("validated hh:mm");
-    let mut next = today;
-    if next <= now.naive_local() {
-        next += chrono::Duration::days(1);
-    }
-    let next_ms = match Local.from_local_datetime(&next) {
-        LocalResult::Single(t) | LocalResult::Ambiguous(t, _) => t.timestamp_millis(),
-        LocalResult::None => now_ms + 3_600_000,
-    };
-    Duration::from_millis((next_ms - now_ms).max(1000) as u64)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -121,16 +110,7 @@ mod tests {
         let before = d.now_ms();
         c.advance(Duration::from_secs(3600));
         assert!(d.now_ms() - before >= 3_600_000);
-    }
-
-    #[test]
-    fn next_local_is_within_a_day() {
-        let now = parse_local("2024-06-01 00:30:00").unwrap();
-        assert_eq!(until_next_local(now, (1, 0)), Duration::from_secs(1800));
-        let now = parse_local("2024-06-01 02:00:00").unwrap();
-        assert_eq!(
-            until_next_local(now, (1, 0)),
-            Duration::from_secs(23 * 3600)
-        );
+        c.set_now(1_000_000);
+        assert!((1_000_000..1_060_000).contains(&d.now_ms()));
     }
 }

@@ -7,6 +7,7 @@
 import { api, whoAmI, onUnauthorized } from './api.js';
 import { AlertSocket } from './alert-socket.js';
 import { Board } from './board.js';
+import { Figures } from './figures.js';
 import { hms, toast } from './dom.js';
 import { Notices } from './notices.js';
 import { Sound } from './sound.js';
@@ -27,6 +28,7 @@ const notices = new Notices($('notices'), { onAck: ackNotice, onOpen: (id) => bo
 const board = new Board({
   alerting: () => ({ newOrders: notices.ordersWith(1), reminded: notices.ordersWith(2) }),
 });
+const figures = new Figures();
 const desktop = new Map();   // notice key -> Notification
 let socket = null;
 let session = null;          // {id, shopId}
@@ -104,6 +106,7 @@ function startSession(me) {
   notices.clear();
   board.clear();
   board.refresh();
+  figures.start();
   updateSoundControls();
   socket = new AlertSocket({
     shopId: me.shopId,
@@ -125,6 +128,7 @@ function startSession(me) {
 
 function endSession() {
   if (socket) socket.stop();
+  figures.stop();
   socket = null;
   session = null;
   notices.clear();
@@ -163,6 +167,7 @@ function wireSocket(s) {
       }
     }
     board.refreshSoon();
+    figures.refreshSoon();
   });
   s.addEventListener('live', () => {
     // Unhandled alerts at or below our lastSeq (e.g. shown before a reload) are not replayed:
@@ -182,6 +187,7 @@ function wireSocket(s) {
   s.addEventListener('handled', (e) => {
     notices.removeIds(e.detail.alertIds);
     board.refreshSoon();
+    figures.refreshSoon();
   });
   s.addEventListener('truncated', () => restoreUnhandled());
   s.addEventListener('servererror', (e) => {
@@ -309,4 +315,4 @@ $('mute').addEventListener('change', (e) => sound.setMuted(e.target.checked));
 boot();
 
 // Exposed for debugging in the console (not used by the page itself).
-window.skyDashboard = { get socket() { return socket; }, notices, board, sound };
+window.skyDashboard = { get socket() { return socket; }, notices, board, sound, figures };

@@ -38,7 +38,9 @@ use crate::usecases::images::Images;
 use crate::usecases::menu::Menu;
 use crate::usecases::orders::Orders;
 use crate::usecases::payments::{Payments, WechatPay};
+use crate::usecases::reports::Reports;
 use crate::usecases::shops::Shops;
+use crate::usecases::workspace::Workspace;
 use state::AppState;
 
 /// A built, bound, not yet serving application.
@@ -356,6 +358,8 @@ fn state(
         shops: Shops::new(s.clone(), c.clone(), blobs.clone()),
         menu: Menu::new(s.clone()),
         images: Images::new(blobs),
+        workspace: Workspace::new(s.clone(), c.clone(), settings.time_zone),
+        reports: Reports::new(s.clone(), c.clone(), settings.time_zone),
         alerts: Alerts::new(s, c, relay.clone()),
         hub: Hub::new(),
         tracker: Tracker::default(),

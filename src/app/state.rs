@@ -22,7 +22,9 @@ use crate::usecases::images::Images;
 use crate::usecases::menu::Menu;
 use crate::usecases::orders::Orders;
 use crate::usecases::payments::Payments;
+use crate::usecases::reports::Reports;
 use crate::usecases::shops::Shops;
+use crate::usecases::workspace::Workspace;
 use crate::ws::Sockets;
 
 /// Everything a request handler may use. Cheap to clone.
@@ -52,6 +54,10 @@ pub struct AppState {
     pub images: Images,
     /// Alert use cases.
     pub alerts: Alerts,
+    /// Workspace use cases (工作台).
+    pub workspace: Workspace,
+    /// Report use cases (数据统计, export).
+    pub reports: Reports,
     /// In-process hub.
     pub hub: Hub,
     /// Delivery tracker.
@@ -85,6 +91,8 @@ substate!(
     menu: Menu,
     images: Images,
     alerts: Alerts,
+    workspace: Workspace,
+    reports: Reports,
 );
 
 impl FromRef<AppState> for Sockets {

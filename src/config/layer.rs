@@ -93,9 +93,12 @@ pub struct SettingsLayer {
     /// Orders out for delivery longer than this many minutes are completed by the daily task.
     #[arg(long, global = true, env = "SKY_DELIVERY_COMPLETE_AFTER_MINS")]
     pub delivery_complete_after_mins: Option<u64>,
-    /// Local time of day (`HH:MM`) of the delivery-completion task.
+    /// Time of day (`HH:MM`, in `--time-zone`) of the delivery-completion task.
     #[arg(long, global = true, env = "SKY_DELIVERY_COMPLETE_AT")]
     pub delivery_complete_at: Option<String>,
+    /// IANA time zone of the shops' local days and the daily task (default `Asia/Shanghai`).
+    #[arg(long, global = true, env = "SKY_TIME_ZONE")]
+    pub time_zone: Option<String>,
     /// Seconds a paid order may wait for acceptance before it is alerted again (0 = never).
     #[arg(long, global = true, env = "SKY_REALERT_DELAY_SECS")]
     pub realert_delay_secs: Option<u64>,
@@ -212,6 +215,7 @@ impl SettingsLayer {
             payment_timeout_every_secs,
             delivery_complete_after_mins,
             delivery_complete_at,
+            time_zone,
             realert_delay_secs,
             realert_interval_secs,
             realert_max,

@@ -62,8 +62,11 @@ pub struct Settings {
     pub payment_timeout_every: Duration,
     /// Age at which an order out for delivery is completed.
     pub delivery_complete_after: Duration,
-    /// Time of day (hour, minute) of the delivery-completion task.
+    /// Time of day (hour, minute) of the delivery-completion task, in `time_zone`.
     pub delivery_complete_at: (u32, u32),
+    /// The shops' time zone: their local days (workspace, reports, export) and the local
+    /// time of the daily task.
+    pub time_zone: chrono_tz::Tz,
     /// Re-alert schedule; `None` disables re-alerts.
     pub realert: Option<RealertSettings>,
     /// Allowed socket origins; empty means "the request's own host".

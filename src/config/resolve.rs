@@ -27,6 +27,7 @@ impl SettingsLayer {
                 "use HH:MM",
             )
         })?;
+        let time_zone = time_zone(self.time_zone.as_deref())?;
         let realert = self.realert();
         let broker = broker(self.broker.as_deref())?;
         let socket_queue = self.socket_queue.unwrap_or(256);
@@ -71,6 +72,7 @@ impl SettingsLayer {
             )?),
             delivery_complete_after: secs(60 * self.delivery_complete_after_mins.unwrap_or(60)),
             delivery_complete_at,
+            time_zone,
             realert,
             allowed_origins: origins(self.allowed_origins.as_deref()),
             allow_anonymous_ws: self.allow_anonymous_ws.unwrap_or(false),
@@ -151,6 +153,18 @@ fn origins(v: Option<&str>) -> Vec<String> {
         .collect()
 }
 
+/// An IANA zone name (`Asia/Shanghai`, `America/New_York`), never a bare offset: a shop's
+/// days follow its zone's DST rules.
+fn time_zone(v: Option<&str>) -> Result<chrono_tz::Tz, ConfigError> {
+    let name = v.map(str::trim).unwrap_or("Asia/Shanghai");
+    name.parse().map_err(|_| {
+        bad(
+            "--time-zone / SKY_TIME_ZONE",
+            format!("`{name}` is not an IANA time zone such as Asia/Shanghai"),
+        )
+    })
+}
+
 fn positive(v: Option<u64>, default: u64, name: &'static str) -> Result<u64, ConfigError> {
     match v.unwrap_or(default) {
         0 => Err(bad(name, "must be greater than 0")),
@@ -175,6 +189,7 @@ mod tests {
         assert_eq!(s.database_url, "sqlite://sky-takeout.db");
         assert_eq!(s.pay_mode, PayMode::Mock);
         assert_eq!(s.broker, BrokerUrl::Memory);
+        assert_eq!(s.time_zone, chrono_tz::Asia::Shanghai);
     }
 
     #[test]
@@ -209,5 +224,24 @@ mod tests {
         }
         .resolve();
         assert!(e.unwrap_err().to_string().contains("SKY_JWT_SECRET"));
+        for zone in ["Mars/Olympus", "+08:00", "asia/shanghai", ""] {
+            let e = SettingsLayer {
+                time_zone: Some(zone.into()),
+                ..Default::default()
+            }
+            .resolve();
+            assert!(
+                e.unwrap_err().to_string().contains("SKY_TIME_ZONE"),
+                "{zone}"
+            );
+        }
+        let ny = SettingsLayer {
+            time_zone: Some("America/New_York".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            ny.resolve().unwrap().time_zone,
+            chrono_tz::America::New_York
+        );
     }
 }

@@ -26,6 +26,7 @@ pub mod carts;
 pub mod customers;
 pub mod menu;
 pub mod orders;
+pub mod reports;
 pub mod seed;
 pub mod shops;
 

@@ -1,5 +1,5 @@
 //! Scheduled jobs: payment timeouts (every minute by default), delivery completion (daily at
-//! 01:00 by default) and re-alerts. Each job is a plain use case called on a timer, so tests
+//! 01:00 in the shops' time zone by default) and re-alerts. Each job is a plain use case called on a timer, so tests
 //! drive it directly with a moved clock instead of sleeping. On several instances only the
 //! leader runs them; the state changes are conditional updates anyway, so even two runs
 //! never change an order twice.
@@ -12,7 +12,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::alerts::service::Alerts;
 use crate::config::Settings;
-use crate::time::{Clock, until_next_local};
+use crate::domain::calendar::next_local_time;
+use crate::time::Clock;
 use crate::usecases::orders::Orders;
 use leader::Leader;
 
@@ -69,7 +70,7 @@ async fn payment_timeouts(j: &Jobs, stop: &CancellationToken) {
 
 async fn delivery_completion(j: &Jobs, stop: &CancellationToken) {
     loop {
-        let wait = until_next_local(j.clock.now_ms(), j.settings.delivery_complete_at);
+        let wait = until_daily_run(&j.settings, j.clock.now_ms());
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}
             _ = stop.cancelled() => return,
@@ -88,6 +89,14 @@ async fn delivery_completion(j: &Jobs, stop: &CancellationToken) {
     }
 }
 
+/// Time until the delivery-completion task's next run: `--delivery-complete-at` on the shops'
+/// clock (`--time-zone`), not the process's, so it runs at 01:00 in Shanghai whatever `TZ` the
+/// server was started with (and at the first local time after it on a DST gap).
+fn until_daily_run(settings: &Settings, now_ms: i64) -> Duration {
+    let next = next_local_time(settings.time_zone, now_ms, settings.delivery_complete_at);
+    Duration::from_millis((next - now_ms).max(1000) as u64)
+}
+
 async fn realerts(j: &Jobs, stop: &CancellationToken) {
     let Some(r) = j.settings.realert else { return };
     // Check often enough that a re-alert is at most a quarter interval late.
@@ -101,5 +110,25 @@ async fn realerts(j: &Jobs, stop: &CancellationToken) {
         if let Err(e) = j.alerts.realert_due(&r).await {
             tracing::warn!(error = %e, "re-alert task failed");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_daily_run_follows_the_shops_zone() {
+        let mut s = Settings::for_tests("sqlite::memory:");
+        // 2024-06-01 00:30 in Shanghai is 2024-05-31 16:30 UTC.
+        let now = 1_717_173_000_000;
+        assert_eq!(until_daily_run(&s, now), Duration::from_secs(30 * 60));
+        s.time_zone = chrono_tz::Europe::London; // 17:30 BST there: 01:00 is 7.5 h away
+        assert_eq!(
+            until_daily_run(&s, now),
+            Duration::from_secs(7 * 3600 + 1800)
+        );
+        s.delivery_complete_at = (17, 30); // exactly now: the next day's run
+        assert_eq!(until_daily_run(&s, now), Duration::from_secs(24 * 3600));
     }
 }

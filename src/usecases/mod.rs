@@ -15,7 +15,9 @@ pub mod images;
 pub mod menu;
 pub mod orders;
 pub mod payments;
+pub mod reports;
 pub mod shops;
+pub mod workspace;
 
 use crate::domain::Refusal;
 use crate::store::StoreError;

@@ -2,7 +2,8 @@
 //! fields, bodies without a Content-Type or over the size limit, absurd ids in paths and
 //! query strings, missing / garbage / forged / expired / wrong-role tokens, customers and
 //! merchants reaching for orders that are not theirs, reminder spam (also across a restart),
-//! bad cart, address and submit input, and hostile image uploads. On SQLite and PostgreSQL.
+//! bad cart, address and submit input, hostile image uploads, and bad report dates and ranges.
+//! On SQLite and PostgreSQL.
 //!
 //! For every refused request the reply is the contract's envelope (`{"code":0,"msg":…,
 //! "data":null}`, HTTP 200 for a business refusal, HTTP 400 for unparseable input) or a bare
@@ -22,6 +23,7 @@ mod ids;
 mod json;
 mod ownership;
 mod reminders;
+mod reports;
 mod submit;
 mod support;
 mod tokens;

@@ -4,7 +4,9 @@ mod alerts;
 pub mod common;
 mod employee;
 mod order;
+mod report;
 mod shop;
+mod workspace;
 
 use axum::Router;
 use axum::extract::FromRef;
@@ -14,7 +16,9 @@ use crate::auth::Tokens;
 use crate::usecases::accounts::Accounts;
 use crate::usecases::images::Images;
 use crate::usecases::orders::Orders;
+use crate::usecases::reports::Reports;
 use crate::usecases::shops::Shops;
+use crate::usecases::workspace::Workspace;
 
 /// All merchant routes.
 pub fn router<S>() -> Router<S>
@@ -25,12 +29,16 @@ where
     Shops: FromRef<S>,
     Orders: FromRef<S>,
     Alerts: FromRef<S>,
+    Workspace: FromRef<S>,
+    Reports: FromRef<S>,
 {
     Router::new()
         .merge(employee::router())
         .merge(shop::router())
         .merge(order::router())
         .merge(alerts::router())
+        .merge(workspace::router())
+        .merge(report::router())
 }
 
 /// `POST /admin/common/upload`, with its own body limit: merged after the global limit.

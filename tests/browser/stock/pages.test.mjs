@@ -12,8 +12,6 @@ let session;
 
 /** Today's marker per route: the pages whose endpoints are missing (stock-clients.md §2). */
 const TODO = {
-  dashboard: 'issue 12: /admin/workspace/* are missing (blank cards, NaN%)',
-  statistics: 'issue 12: /admin/report/* are missing (empty charts, NaN%)',
   setmeal: 'issue 11: /admin/setmeal/page and /admin/category/list are missing',
   'setmeal/add': 'issue 11: /admin/category/list is missing',
   dish: 'issue 11: /admin/dish/page and /admin/category/list are missing',

@@ -11,7 +11,6 @@ import { settled } from './probe.mjs';
 import { confirmBox, openRoute, zipEntries } from './ui.mjs';
 
 const fx = stockFixture();
-const ISSUE12 = 'issue 12: the /admin/workspace/* and /admin/report/* endpoints are missing';
 const day = { customer: null, amount: 0 };
 
 /** The text of each card of a dashboard panel, by its label ({'营业额': '¥ 44', …}). */
@@ -46,7 +45,7 @@ stockBefore(fx, async () => {
   assert.equal(await fx.api.orderStatus(cancelled.id), 6);
 });
 
-stockTest('工作台: today\'s figures, order counts and menu overview are numbers', { todo: ISSUE12 }, async () => {
+stockTest('工作台: today\'s figures, order counts and menu overview are numbers', async () => {
   const { ctx, page: landing } = await adminSession(fx.browser);
   try {
     await landing.close();
@@ -70,7 +69,7 @@ stockTest('工作台: today\'s figures, order counts and menu overview are numbe
   }
 });
 
-stockTest('数据统计: the four charts get their series (近7日, then 本月 with today\'s orders)', { todo: ISSUE12 }, async () => {
+stockTest('数据统计: the four charts get their series (近7日, then 本月 with today\'s orders)', async () => {
   const { ctx, page: landing } = await adminSession(fx.browser);
   try {
     await landing.close();
@@ -104,7 +103,7 @@ stockTest('数据统计: the four charts get their series (近7日, then 本月 
   }
 });
 
-stockTest('数据统计 数据导出: confirm, then an xlsx named 运营数据统计报表.xlsx downloads', { todo: ISSUE12 }, async () => {
+stockTest('数据统计 数据导出: confirm, then an xlsx named 运营数据统计报表.xlsx downloads', async () => {
   const { ctx, page: landing } = await adminSession(fx.browser);
   try {
     await landing.close();
