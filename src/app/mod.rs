@@ -32,6 +32,7 @@ use crate::time::Clock;
 use crate::usecases::accounts::Accounts;
 use crate::usecases::addresses::Addresses;
 use crate::usecases::carts::Carts;
+use crate::usecases::catalog::Catalog;
 use crate::usecases::menu::Menu;
 use crate::usecases::orders::Orders;
 use crate::usecases::payments::{Payments, WechatPay};
@@ -319,6 +320,7 @@ fn state(
         ),
         shops: Shops::new(s.clone(), c.clone()),
         menu: Menu::new(s.clone()),
+        catalog: Catalog::new(s.clone(), c.clone()),
         alerts: Alerts::new(s, c, relay.clone()),
         hub: Hub::new(),
         tracker: Tracker::default(),

@@ -18,6 +18,7 @@ use crate::time::Clock;
 use crate::usecases::accounts::Accounts;
 use crate::usecases::addresses::Addresses;
 use crate::usecases::carts::Carts;
+use crate::usecases::catalog::Catalog;
 use crate::usecases::menu::Menu;
 use crate::usecases::orders::Orders;
 use crate::usecases::payments::Payments;
@@ -47,6 +48,8 @@ pub struct AppState {
     pub shops: Shops,
     /// Menu use cases.
     pub menu: Menu,
+    /// The merchant's menu use cases (categories, dishes, set meals).
+    pub catalog: Catalog,
     /// Alert use cases.
     pub alerts: Alerts,
     /// In-process hub.
@@ -80,6 +83,7 @@ substate!(
     accounts: Accounts,
     shops: Shops,
     menu: Menu,
+    catalog: Catalog,
     alerts: Alerts,
 );
 
