@@ -110,11 +110,12 @@ impl Catalog {
             image: &image,
             description: &description,
         };
-        let now = self.clock.now_ms();
-        named(sql::update(tx.conn(), id, &fields, (by, now)).await?, &name)?;
         if let Some(flavors) = flavors {
             sql::replace_flavors(tx.conn(), id, &flavors).await?;
         }
+        // A refusal from here on (the name is taken) rolls the new flavors back too.
+        let now = self.clock.now_ms();
+        named(sql::update(tx.conn(), id, &fields, (by, now)).await?, &name)?;
         tx.commit().await?;
         Ok(())
     }

@@ -117,6 +117,7 @@ impl Catalog {
             image: &image,
             description: &description,
         };
+        // A refusal from here on (the name is taken) rolls the new dishes back too.
         let now = self.clock.now_ms();
         named(sql::update(tx.conn(), id, &fields, (by, now)).await?, &name)?;
         tx.commit().await?;
