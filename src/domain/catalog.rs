@@ -155,7 +155,8 @@ pub fn image(text: &str) -> Result<String, Refusal> {
 /// A dish's flavors as the clients send them (`value` a JSON-encoded array of strings, which
 /// both clients `JSON.parse`): at most [`MAX_FLAVORS`], each named (a name at most
 /// [`MAX_NAME`] characters), no name twice, each value an array of 1 to
-/// [`MAX_FLAVOR_CHOICES`] non-empty choices of at most [`MAX_NAME`] characters. Anything
+/// [`MAX_FLAVOR_CHOICES`] non-empty choices of at most [`MAX_NAME`] characters, none with a
+/// control character (a NUL or a line break hidden in the encoded text). Anything
 /// else is refused rather than stored, since a value the clients cannot parse breaks the
 /// mini-program's flavor popup. Returns (name, value) with the value re-encoded compactly,
 /// as `JSON.stringify` writes it.
@@ -184,7 +185,9 @@ pub fn flavors(given: &[(String, String)]) -> Result<Vec<(String, String)>, Refu
 fn flavor_value(raw: &str) -> Result<String, Refusal> {
     let choices: Vec<String> = serde_json::from_str(raw).map_err(|_| BAD_FLAVOR_VALUE)?;
     let choices: Vec<&str> = choices.iter().map(|c| c.trim()).collect();
-    let fits = |c: &&str| !c.is_empty() && c.chars().count() <= MAX_NAME;
+    let fits = |c: &&str| {
+        !c.is_empty() && c.chars().count() <= MAX_NAME && !c.chars().any(char::is_control)
+    };
     if choices.is_empty() || choices.len() > MAX_FLAVOR_CHOICES || !choices.iter().all(fits) {
         return Err(BAD_FLAVOR_VALUE);
     }
@@ -279,6 +282,8 @@ mod tests {
             r#"[""]"#,
             r#"["不辣""#,
             r#""[\"不辣\"]""#,
+            r#"["\u0000"]"#,
+            r#"["a\nb"]"#,
         ] {
             assert_eq!(
                 flavors(&[flavor("辣度", bad)]),

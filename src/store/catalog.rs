@@ -23,8 +23,9 @@ pub struct NameTaken;
 /// at a time.
 pub async fn lock_shop(tx: &mut WriteTx, shop_id: i64) -> Result<(), StoreError> {
     if tx.backend() == Backend::Postgres {
-        // Namespace 0x4341 ("CA", catalog) keeps the key apart from any other advisory lock.
-        sqlx::query("SELECT pg_advisory_xact_lock(17217, CAST($1 AS INTEGER))")
+        // The two-key form is a key space of its own (the leader election uses a one-key
+        // lock); 0x4341 ("CA", catalog) names ours; the modulo keeps any id an `integer`.
+        sqlx::query("SELECT pg_advisory_xact_lock(17217, CAST($1 % 2147483647 AS INTEGER))")
             .bind(shop_id)
             .execute(&mut *tx.conn())
             .await?;
@@ -81,7 +82,7 @@ fn is_name_violation(e: &sqlx::Error, table: &str) -> bool {
 /// These comma-separated columns, each prefixed with a table alias (`d.id, d.name…`).
 pub(crate) fn prefixed(columns: &str, alias: &str) -> String {
     columns
-        .split(", ")
+        .split(',')
         .map(|c| format!("{alias}.{}", c.trim()))
         .collect::<Vec<_>>()
         .join(", ")
