@@ -14,11 +14,6 @@ let session;
 const TODO = {
   dashboard: 'issue 12: /admin/workspace/* are missing (blank cards, NaN%)',
   statistics: 'issue 12: /admin/report/* are missing (empty charts, NaN%)',
-  setmeal: 'issue 11: /admin/setmeal/page and /admin/category/list are missing',
-  'setmeal/add': 'issue 11: /admin/category/list is missing',
-  dish: 'issue 11: /admin/dish/page and /admin/category/list are missing',
-  'dish/add': 'issue 11: /admin/category/list is missing',
-  category: 'issue 11: /admin/category/page is missing',
   employee: 'issue 11: /admin/employee/page is missing',
 };
 
