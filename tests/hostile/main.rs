@@ -20,6 +20,7 @@ mod addresses;
 mod bodies;
 mod cart;
 mod catalog;
+mod catalog_setmeals;
 mod ids;
 mod json;
 mod ownership;
