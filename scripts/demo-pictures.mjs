@@ -29,9 +29,9 @@ const PICTURES = [
   ['suanmei-tang', '酸梅汤', 'plum', '#dfe9ee', '#a07a55'],
   ['doujiang', '豆浆', 'soymilk', '#dfe9ee', '#8f6848'],
   ['kele', '可乐', 'cola', '#dfe9ee', '#6b4a36'],
-  ['shuangren-can', '超值双人餐', 'tray2', '#f4f1ea', '#7d5336'],
-  ['shangwu-dan', '商务单人餐', 'bento', '#2b2b2b', '#94704f'],
-  ['jiating-taocan', '家庭套餐', 'family', '#f4f1ea', '#6f4a31'],
+  ['danren-chuanwei', '单人川味套餐', 'family', '#f4f1ea', '#6f4a31'],
+  ['shuangren-fenxiang', '双人分享套餐', 'tray2', '#f4f1ea', '#7d5336'],
+  ['shangwu-jiancan', '商务简餐', 'bento', '#2b2b2b', '#94704f'],
   ['fallback', '苍穹外卖', 'fallback', '#f4f1ea', '#86603f'],
 ];
 

@@ -72,9 +72,9 @@ pub mod hub;
 /// The alert log's use cases (acknowledge, replay reads, re-alerts), the relay (the only
 /// publisher), and the tracker that marks alerts delivered in batches.
 pub mod alerts;
-/// Use cases: orders, payments, carts, addresses, accounts, shops, menu, images, workspace,
-/// reports. Every business rule and every write transaction lives here; adapters only parse,
-/// call and render.
+/// Use cases: orders, payments, carts, addresses, accounts, shops, menu, catalog (the
+/// merchant's menu), images, workspace, reports. Every business rule and every write
+/// transaction lives here; adapters only parse, call and render.
 pub mod usecases;
 /// REST: one module per resource group (customer `user/`, merchant `admin/`, WeChat's
 /// `notify`), the reply envelope and its errors, extractors, views, and `web` (the embedded

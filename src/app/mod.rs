@@ -34,6 +34,7 @@ use crate::time::Clock;
 use crate::usecases::accounts::Accounts;
 use crate::usecases::addresses::Addresses;
 use crate::usecases::carts::Carts;
+use crate::usecases::catalog::Catalog;
 use crate::usecases::images::Images;
 use crate::usecases::menu::Menu;
 use crate::usecases::orders::Orders;
@@ -360,6 +361,7 @@ fn state(
         images: Images::new(blobs),
         workspace: Workspace::new(s.clone(), c.clone(), settings.time_zone),
         reports: Reports::new(s.clone(), c.clone(), settings.time_zone),
+        catalog: Catalog::new(s.clone(), c.clone()),
         alerts: Alerts::new(s, c, relay.clone()),
         hub: Hub::new(),
         tracker: Tracker::default(),

@@ -18,6 +18,7 @@ use crate::time::Clock;
 use crate::usecases::accounts::Accounts;
 use crate::usecases::addresses::Addresses;
 use crate::usecases::carts::Carts;
+use crate::usecases::catalog::Catalog;
 use crate::usecases::images::Images;
 use crate::usecases::menu::Menu;
 use crate::usecases::orders::Orders;
@@ -52,6 +53,8 @@ pub struct AppState {
     pub menu: Menu,
     /// Image uploads and the stored images.
     pub images: Images,
+    /// The merchant's menu use cases (categories, dishes, set meals).
+    pub catalog: Catalog,
     /// Alert use cases.
     pub alerts: Alerts,
     /// Workspace use cases (工作台).
@@ -90,6 +93,7 @@ substate!(
     shops: Shops,
     menu: Menu,
     images: Images,
+    catalog: Catalog,
     alerts: Alerts,
     workspace: Workspace,
     reports: Reports,

@@ -55,16 +55,16 @@ pub const PICTURES: &[(&str, &[u8])] = &[
         include_bytes!("../../assets/demo-pictures/kele.jpg"),
     ),
     (
-        "超值双人餐",
-        include_bytes!("../../assets/demo-pictures/shuangren-can.jpg"),
+        "双人分享套餐",
+        include_bytes!("../../assets/demo-pictures/shuangren-fenxiang.jpg"),
     ),
     (
-        "商务单人餐",
-        include_bytes!("../../assets/demo-pictures/shangwu-dan.jpg"),
+        "商务简餐",
+        include_bytes!("../../assets/demo-pictures/shangwu-jiancan.jpg"),
     ),
     (
-        "家庭套餐",
-        include_bytes!("../../assets/demo-pictures/jiating-taocan.jpg"),
+        "单人川味套餐",
+        include_bytes!("../../assets/demo-pictures/danren-chuanwei.jpg"),
     ),
 ];
 

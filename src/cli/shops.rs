@@ -35,6 +35,7 @@ pub async fn add(settings: &Settings, request: ShopRequest) -> anyhow::Result<i6
         ),
         _ => match e {
             Error::Rejected(msg) => anyhow::anyhow!("{msg}"),
+            Error::Refused(msg) => anyhow::anyhow!("{msg}"),
             Error::Store(e) => e.into(),
         },
     })

@@ -1,6 +1,8 @@
 //! The shopping cart and its rules: one shop per cart (and so per order) and at most
-//! [`MAX_ITEMS`] items. Adding a dish, and copying an old order back (再来一单), both go
-//! through [`check_add`]; submitting goes through [`shop_of`].
+//! [`MAX_ITEMS`] items. Adding a dish or a set meal, and copying an old order back (再来一单),
+//! both go through [`check_add`]; submitting goes through [`shop_of`] and [`unavailable`]: a
+//! line whose dish or set meal was taken off sale (or deleted) since it was added is never
+//! ordered.
 
 use super::Refusal;
 
@@ -14,8 +16,8 @@ pub const FULL: Refusal = Refusal("购物车已满");
 pub const EMPTY: Refusal = Refusal("购物车数据为空，不能下单");
 /// Removing what the cart does not hold.
 pub const NOT_IN_CART: Refusal = Refusal("购物车中没有该菜品");
-/// Set meals are not sold yet.
-pub const NO_SETMEALS: Refusal = Refusal("暂不支持套餐");
+/// Nothing of an old order can be ordered again: every dish and set meal of it is off sale.
+pub const NOTHING_TO_REPEAT: Refusal = Refusal("订单中的菜品和套餐均已停售");
 
 /// What a cart line holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,6 +71,27 @@ pub struct CartLine {
     pub amount: i64,
     /// When added, Unix ms.
     pub created_at: i64,
+}
+
+impl CartLine {
+    /// The dish or set meal the line holds (the table's check makes it exactly one).
+    pub fn item(&self) -> CartItem {
+        match (self.dish_id, self.setmeal_id) {
+            (Some(dish), _) => CartItem::Dish(dish),
+            (None, setmeal) => CartItem::Setmeal(setmeal.unwrap_or_default()),
+        }
+    }
+}
+
+/// The first line of the cart whose item is not among those `on_sale` (taken off sale or
+/// deleted since it was added), if any: an order is never submitted with such a line.
+pub fn unavailable<'a>(cart: &'a [CartLine], on_sale: &[CartItem]) -> Option<&'a CartLine> {
+    cart.iter().find(|l| !on_sale.contains(&l.item()))
+}
+
+/// The refusal of a submit that holds an item no longer on sale, naming it.
+pub fn no_longer_sold(line: &CartLine) -> String {
+    format!("'{}'已停售，请从购物车中移除后再下单", line.name)
 }
 
 /// May `count` items of `shop_id` join this cart? Only if every line is of that shop and the
@@ -128,6 +151,29 @@ mod tests {
         assert_eq!(check_add(&[line(1, 500), line(1, 480)], 1, 19), Ok(()));
         assert_eq!(check_add(&[line(1, 500), line(1, 480)], 1, 20), Err(FULL));
         assert_eq!(check_add(&[], 1, i64::MAX), Err(FULL));
+    }
+
+    #[test]
+    fn lines_no_longer_on_sale_are_found() {
+        let mut meal = line(1, 1);
+        meal.dish_id = None;
+        meal.setmeal_id = Some(7);
+        meal.name = "双人餐".into();
+        assert_eq!(meal.item(), CartItem::Setmeal(7));
+        let cart = [line(1, 1), meal.clone()];
+        assert_eq!(
+            unavailable(&cart, &[CartItem::Dish(1), CartItem::Setmeal(7)]),
+            None
+        );
+        assert_eq!(
+            unavailable(&cart, &[CartItem::Dish(1), CartItem::Dish(7)]),
+            Some(&meal)
+        );
+        assert_eq!(unavailable(&cart, &[]).map(|l| l.id), Some(1));
+        assert_eq!(
+            no_longer_sold(&meal),
+            "'双人餐'已停售，请从购物车中移除后再下单"
+        );
     }
 
     #[test]

@@ -1,14 +1,16 @@
 //! Pure types and rules: the order state machine, orders and their lines, the cart's rules,
-//! addresses, accounts, shops, the menu, alerts and their wire frames, money, pictures, the
-//! shop's local days (`calendar`) and the reports' figures and series (`report`). No I/O, and
-//! nothing of tokio, sqlx or axum: every rule here is a plain function, unit-tested beside it,
-//! and shared by every use case that needs it (so a rule has one home).
+//! addresses, accounts, shops, the menu and the merchant's rules for it (catalog), alerts and
+//! their wire frames, money, pictures, the shop's local days (`calendar`) and the reports'
+//! figures and series (`report`). No I/O, and nothing of tokio, sqlx or axum: every rule here
+//! is a plain function, unit-tested beside it, and shared by every use case that needs it (so
+//! a rule has one home).
 
 pub mod account;
 pub mod address;
 pub mod alert;
 pub mod calendar;
 pub mod cart;
+pub mod catalog;
 pub mod frames;
 pub mod image;
 pub mod menu;

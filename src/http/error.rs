@@ -79,6 +79,7 @@ impl From<Error> for ApiError {
     fn from(e: Error) -> Self {
         match e {
             Error::Rejected(msg) => ApiError::Business(msg.to_string()),
+            Error::Refused(msg) => ApiError::Business(msg),
             Error::Store(s) => ApiError::Internal(s.into()),
         }
     }

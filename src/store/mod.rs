@@ -23,11 +23,15 @@ macro_rules! from_row {
 pub mod addresses;
 pub mod alerts;
 pub mod carts;
+pub mod catalog;
+pub mod categories;
 pub mod customers;
+pub mod dishes;
 pub mod menu;
 pub mod orders;
 pub mod reports;
 pub mod seed;
+pub mod setmeals;
 pub mod shops;
 
 use std::str::FromStr;

@@ -1,8 +1,10 @@
-//! The menu as customers read it: a shop's enabled categories, and the dishes on sale in a
-//! category with their flavors.
+//! The menu as customers read it: a shop's enabled categories, the dishes on sale in a
+//! category with their flavors, the set meals on sale in a category, and what a set meal on
+//! sale holds. Read from the database on every call (indexed, one query per kind of row): no
+//! cache can serve a dish or set meal after it was taken off sale.
 
 use super::Result;
-use crate::domain::menu::{Category, Dish, Flavor};
+use crate::domain::menu::{Category, Dish, Flavor, SETMEAL_NOT_ON_SALE, Setmeal, SetmealItem};
 use crate::store::{Store, menu};
 
 /// The menu use cases. Cheap to clone.
@@ -35,5 +37,20 @@ impl Menu {
                 (d, mine)
             })
             .collect())
+    }
+
+    /// The set meals on sale in a category.
+    pub async fn setmeals(&self, category_id: i64) -> Result<Vec<Setmeal>> {
+        Ok(menu::setmeals_in(self.store.pool(), category_id).await?)
+    }
+
+    /// What a set meal on sale holds; 套餐不存在或已停售 for one that is absent or off sale
+    /// (a set meal always holds at least one dish).
+    pub async fn setmeal_items(&self, setmeal_id: i64) -> Result<Vec<SetmealItem>> {
+        let items = menu::setmeal_items(self.store.pool(), setmeal_id).await?;
+        if items.is_empty() {
+            return Err(SETMEAL_NOT_ON_SALE.into());
+        }
+        Ok(items)
     }
 }

@@ -12,6 +12,7 @@ pub mod accounts;
 pub mod addresses;
 pub mod carts;
 pub mod images;
+pub mod catalog;
 pub mod menu;
 pub mod orders;
 pub mod payments;
@@ -28,6 +29,10 @@ pub enum Error {
     /// A business rule said no; shown to the user as `code: 0` with this message.
     #[error("{0}")]
     Rejected(&'static str),
+    /// A business rule said no with a message that names the thing at fault
+    /// (`'川湘小炒'已存在`); shown as `code: 0` with this message.
+    #[error("{0}")]
+    Refused(String),
     /// Storage failed; shown as an opaque 5xx, the cause logged.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -44,7 +49,7 @@ impl Error {
     pub fn refusal(&self) -> Option<Refusal> {
         match self {
             Error::Rejected(msg) => Some(Refusal(msg)),
-            Error::Store(_) => None,
+            Error::Refused(_) | Error::Store(_) => None,
         }
     }
 }

@@ -7,17 +7,17 @@ use std::time::Duration;
 
 use rand::Rng;
 
-use super::Result;
+use super::{Error, Result};
 use crate::alerts::relay::Relay;
 use crate::domain::alert::TYPE_REMINDER;
-use crate::domain::cart::{self, CartItem, CartLine};
+use crate::domain::cart::{self, CartItem, CartLine, NOTHING_TO_REPEAT};
 use crate::domain::order::{self, BAD_STATUS, NOT_FOUND, Order, OrderFilter, OrderLine};
 use crate::domain::shop::{IS_CLOSED, OPEN};
 use crate::domain::status::{self as state, Action, Status};
 use crate::domain::{Refusal, address};
 use crate::store::carts::Addition;
 use crate::store::orders::{self as sql, NewOrder, Owner};
-use crate::store::{Store, WriteTx, addresses, alerts, carts, customers, shops};
+use crate::store::{Store, WriteTx, addresses, alerts, carts, customers, menu, shops};
 use crate::time::Clock;
 
 /// Submitting failed to draw a free order number five times.
@@ -102,7 +102,9 @@ impl Orders {
     }
 
     /// Turns the customer's cart into an unpaid order of the one shop all its lines belong to;
-    /// the amount is computed here. Everything is read through the transaction, after the
+    /// the amount is computed here, from the prices the lines were added at. A line whose dish
+    /// or set meal was taken off sale (or deleted) since is refused, naming it: the customer
+    /// removes it and submits again, and never pays for what the shop no longer sells. Everything is read through the transaction, after the
     /// customer's row lock, so a cart change cannot slip between the read and the clear.
     #[tracing::instrument(skip_all, fields(user_id = user_id))]
     pub async fn submit(&self, user_id: i64, input: SubmitInput) -> Result<Submitted> {
@@ -114,6 +116,11 @@ impl Orders {
             .ok_or(address::NONE_FOR_ORDER)?;
         let lines = carts::cart(tx.conn(), user_id).await?;
         let shop_id = cart::shop_of(&lines)?;
+        let items: Vec<CartItem> = lines.iter().map(CartLine::item).collect();
+        let sold = menu::on_sale(&mut tx, &items).await?;
+        if let Some(stale) = cart::unavailable(&lines, &sold) {
+            return Err(Error::Refused(cart::no_longer_sold(stale)));
+        }
         if shops::shop_status(tx.conn(), shop_id).await? != Some(OPEN) {
             return Err(IS_CLOSED.into());
         }
@@ -339,8 +346,10 @@ impl Orders {
         Ok(n)
     }
 
-    /// Copies an order's dish lines back into the customer's cart (再来一单), all or nothing,
-    /// under the cart's rules: one shop, at most 999 items.
+    /// Copies an order's lines back into the customer's cart (再来一单), dishes and set meals,
+    /// all or nothing, under the cart's rules (one shop, at most 999 items). Only what is on
+    /// sale now is copied, at its name, picture and price now; 订单中的菜品和套餐均已停售 when
+    /// nothing is. The items are share-locked while the lines are written.
     #[tracing::instrument(skip_all, fields(user_id = user_id, order_id = order_id))]
     pub async fn repeat(&self, user_id: i64, order_id: i64) -> Result<()> {
         let order = self.customer_order(user_id, order_id).await?;
@@ -348,30 +357,85 @@ impl Orders {
         let mut tx = self.store.begin().await?;
         customers::lock(&mut tx, user_id).await?;
         let lines = sql::lines(tx.conn(), &[order.id]).await?;
-        let copies: Vec<(CartItem, &OrderLine, i64)> = lines
-            .iter()
-            .filter_map(|l| {
-                let count = l.number.clamp(0, MAX_REPEAT_PER_LINE);
-                Some((CartItem::Dish(l.dish_id?), l, count)).filter(|_| count > 0)
-            })
-            .collect();
+        let copies = still_sold(&mut tx, &lines).await?;
+        if copies.is_empty() {
+            return Err(NOTHING_TO_REPEAT.into());
+        }
         let held = carts::cart(tx.conn(), user_id).await?;
-        let adding = copies.iter().map(|(_, _, n)| n).sum();
+        let adding = copies.iter().map(|c| c.count).sum();
         cart::check_add(&held, order.shop_id, adding)?;
-        for (item, l, count) in copies {
+        for c in &copies {
             let addition = Addition {
-                item,
+                item: c.item,
                 shop_id: order.shop_id,
-                name: &l.name,
-                image: &l.image,
-                price: l.amount,
-                flavor: &l.dish_flavor,
+                name: &c.name,
+                image: &c.image,
+                price: c.price,
+                flavor: &c.flavor,
             };
-            carts::add(tx.conn(), user_id, &addition, count, now).await?;
+            carts::add(tx.conn(), user_id, &addition, c.count, now).await?;
         }
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// An order line to copy back into the cart, as its item is sold now.
+struct Repeat {
+    item: CartItem,
+    name: String,
+    image: String,
+    price: i64,
+    flavor: String,
+    count: i64,
+}
+
+/// The order lines whose dish or set meal is on sale now, as they are now (name, picture,
+/// price), each at most [`MAX_REPEAT_PER_LINE`] of it; two queries whatever the count.
+async fn still_sold(tx: &mut WriteTx, lines: &[OrderLine]) -> Result<Vec<Repeat>> {
+    let dish_ids: Vec<i64> = lines.iter().filter_map(|l| l.dish_id).collect();
+    let setmeal_ids: Vec<i64> = lines.iter().filter_map(|l| l.setmeal_id).collect();
+    let dishes = menu::dishes_for_share(tx, &dish_ids).await?;
+    let setmeals = menu::setmeals_for_share(tx, &setmeal_ids).await?;
+    let now_sold = |l: &OrderLine| match (l.dish_id, l.setmeal_id) {
+        (Some(id), _) => dishes.iter().find(|d| d.id == id && d.on_sale()).map(|d| {
+            (
+                CartItem::Dish(id),
+                &d.name,
+                &d.image,
+                d.price,
+                l.dish_flavor.clone(),
+            )
+        }),
+        (None, Some(id)) => setmeals
+            .iter()
+            .find(|s| s.id == id && s.on_sale())
+            .map(|s| {
+                (
+                    CartItem::Setmeal(id),
+                    &s.name,
+                    &s.image,
+                    s.price,
+                    String::new(),
+                )
+            }),
+        (None, None) => None,
+    };
+    Ok(lines
+        .iter()
+        .filter_map(|l| {
+            let count = l.number.clamp(0, MAX_REPEAT_PER_LINE);
+            let (item, name, image, price, flavor) = now_sold(l).filter(|_| count > 0)?;
+            Some(Repeat {
+                item,
+                name: name.clone(),
+                image: image.clone(),
+                price,
+                flavor,
+                count,
+            })
+        })
+        .collect())
 }
 
 /// Inserts the order under a fresh number: millisecond time plus random digits (the number is

@@ -242,8 +242,8 @@ impl Payments {
             .await
         {
             Ok(_) => Notified::Paid,
-            Err(super::Error::Rejected(msg)) => {
-                let number = tx.out_trade_no;
+            Err(e @ (super::Error::Rejected(_) | super::Error::Refused(_))) => {
+                let (number, msg) = (tx.out_trade_no, e.to_string());
                 tracing::warn!(number, msg, "payment notification rejected");
                 Notified::Mismatch
             }

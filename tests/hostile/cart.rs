@@ -1,5 +1,6 @@
-//! Bad cart input: dishes that do not exist, are off sale or of another shop, set meals, long
-//! flavors; the cart is unchanged.
+//! Bad cart input: dishes that do not exist, are off sale or of another shop, set meals that
+//! do not exist, long flavors; the cart is unchanged. (Set meals off sale or of another
+//! shop: `catalog_customer`.)
 
 use serde_json::{Value, json};
 
@@ -7,7 +8,7 @@ use crate::common::{self, Backend};
 use crate::support::*;
 
 /// The cart refuses a dish that does not exist, one taken off sale, one of another shop while
-/// it holds shop 1's dishes (clear message), a set meal (setmealId only), a flavor over 50
+/// it holds shop 1's dishes (clear message), a set meal that does not exist, a flavor over 50
 /// characters, and removing what it does not hold; the cart is unchanged.
 async fn cart_refuses_bad_dishes(backend: Backend) {
     let app = common::spawn(backend).await;
@@ -68,9 +69,9 @@ async fn cart_refuses_bad_dishes(backend: Backend) {
         "购物车中已有其他店铺的菜品，请先清空购物车",
     );
     business(
-        &add(json!({"setmealId": 1})).await,
-        "setmealId only",
-        "暂不支持套餐",
+        &add(json!({"setmealId": 987654321})).await,
+        "a set meal that does not exist",
+        "套餐不存在或已停售",
     );
     bad_request(
         &add(json!({"dishId": dish, "dishFlavor": "辣".repeat(51)})).await,

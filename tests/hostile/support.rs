@@ -156,6 +156,9 @@ pub(crate) fn success(r: &Reply, what: &str) -> Value {
 // ---------------------------------------------------------------------------------------------
 // Database snapshots: "nothing is half-written".
 
+/// (user_id, dish_id, setmeal_id, dish_flavor, number)
+pub(crate) type CartSnap = (i64, Option<i64>, Option<i64>, String, i64);
+
 /// (id, status, pay_status, user_id, shop_id, last_reminder_at, cancel_reason)
 pub(crate) type OrderSnap = (i64, i64, i64, i64, i64, Option<i64>, Option<String>);
 
@@ -164,8 +167,8 @@ pub(crate) struct Snapshot {
     /// (id, status, pay_status, user_id, shop_id, last_reminder_at, cancel_reason)
     pub(crate) orders: Vec<OrderSnap>,
     pub(crate) order_details: i64,
-    /// (user_id, dish_id, dish_flavor, number)
-    pub(crate) cart: Vec<(i64, i64, String, i64)>,
+    /// (user_id, dish_id, setmeal_id, dish_flavor, number)
+    pub(crate) cart: Vec<CartSnap>,
     /// (id, user_id, consignee, phone, detail, is_default)
     pub(crate) addresses: Vec<(i64, i64, String, String, String, i64)>,
     /// (id, type, order_id, handled_at)
@@ -189,7 +192,7 @@ pub(crate) async fn snapshot(app: &TestApp) -> Snapshot {
             .await
             .unwrap(),
         cart: sqlx::query_as(
-            "SELECT user_id, dish_id, dish_flavor, number FROM shopping_cart ORDER BY id",
+            "SELECT user_id, dish_id, setmeal_id, dish_flavor, number FROM shopping_cart ORDER BY id",
         )
         .fetch_all(pool)
         .await

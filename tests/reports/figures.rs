@@ -95,7 +95,8 @@ pub async fn workspace(m: &Month) {
                 .get("/admin/workspace/overviewSetmeals")
                 .await
         ),
-        json!({"sold": 2, "discontinued": 1})
+        // Three demo set meals: one stopped before the month, one stopped with its dish (可乐).
+        json!({"sold": 1, "discontinued": 2})
     );
 }
 
@@ -213,5 +214,9 @@ pub async fn reports(m: &Month) {
             .await,
     );
     assert_eq!(t["numberList"], "12,11,10,9,8,7,6,5,4,3");
-    assert!(t["nameList"].as_str().unwrap().contains("店0套餐0"), "{t}");
+    assert_eq!(
+        t["nameList"],
+        "宫保鸡丁,麻婆豆腐,单人川味套餐,红烧肉,扬州炒饭,牛肉面,酸梅汤,豆浆,双人分享套餐,鱼香肉丝",
+        "{t}"
+    );
 }

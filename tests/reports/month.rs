@@ -3,10 +3,10 @@
 //! order (per shop) falls on different days, one before the month, orders at 23:59 and 00:01
 //! local time and on both sides of midnight UTC (08:00 local), then "today" = 2024-07-01.
 //!
-//! Set-meal lines and the set meals themselves are inserted with SQL here (the catalog's
-//! set-meal endpoints and set meals in the cart are built in parallel; switch these to the API
-//! once they exist). So is one order's time set to exactly local midnight (the API's clock
-//! ticks on between set and submit) and one dish taken off sale (no dish endpoints yet).
+//! The set meals are the demo menu's (three per shop; the third is stopped through the admin
+//! API before the month), bought through the cart like dishes; one dish is stopped through the
+//! admin API at the end (which also stops a set meal holding it). Only one order's time is set
+//! with SQL: to exactly local midnight (the API's clock ticks on between set and submit).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -20,7 +20,7 @@ pub const ZONE: Tz = chrono_tz::Asia::Shanghai;
 /// What the clock reads when the figures are fetched (local).
 pub const NOW: &str = "2024-07-01 12:00";
 
-/// An item of an order: the shop's n-th dish, or its n-th set meal (SQL-inserted line).
+/// An item of an order: the shop's n-th dish, or its n-th set meal.
 #[derive(Clone, Copy)]
 pub enum Item {
     Dish(usize),
@@ -126,36 +126,28 @@ async fn scalar(app: &TestApp, sql: &'static str, id: i64) -> i64 {
         .unwrap()
 }
 
-/// The shop's dishes (id, name) in id order, and two set meals on sale plus one not (SQL).
-async fn menu(app: &TestApp, shop: i64, tag: &str) -> ShopMenu {
+/// The shop's dishes and set meals (id, name) in id order; the third set meal is stopped
+/// (through the admin API), so the shop has two on sale and one not.
+async fn menu(app: &TestApp, m: &Merchant, shop: i64) -> ShopMenu {
     let pool = app.state.store.pool();
-    let dishes: Vec<(i64, String)> =
-        sqlx::query_as("SELECT id, name FROM dish WHERE shop_id = $1 ORDER BY id")
-            .bind(shop)
-            .fetch_all(pool)
-            .await
-            .unwrap();
-    assert!(dishes.len() >= 10, "the demo menu has at least ten dishes");
-    let cat = format!("{tag}套餐分类");
-    exec(app, &format!("INSERT INTO category (shop_id, type, name, sort, status, created_at, updated_at) VALUES ($1, 2, '{cat}', 9, 1, 0, 0)"), &[shop]).await;
-    let cat_id: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-        "SELECT id FROM category WHERE name = '{cat}'"
-    )))
-    .fetch_one(pool)
-    .await
-    .unwrap();
-    let mut meals = Vec::new();
-    for (i, status) in [1, 1, 0].into_iter().enumerate() {
-        let name = format!("{tag}套餐{i}");
-        exec(app, &format!("INSERT INTO setmeal (shop_id, category_id, name, price, status, created_at, updated_at) VALUES ($1, $2, '{name}', 3000, $3, 0, 0)"), &[shop, cat_id, status]).await;
-        let id: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-            "SELECT id FROM setmeal WHERE name = '{name}'"
+    let rows = |table: &'static str| {
+        sqlx::query_as::<_, (i64, String)>(sqlx::AssertSqlSafe(format!(
+            "SELECT id, name FROM {table} WHERE shop_id = $1 ORDER BY id"
         )))
-        .fetch_one(pool)
-        .await
-        .unwrap();
-        meals.push((id, name));
-    }
+        .bind(shop)
+        .fetch_all(pool)
+    };
+    let dishes = rows("dish").await.unwrap();
+    let meals = rows("setmeal").await.unwrap();
+    assert!(dishes.len() >= 10, "the demo menu has at least ten dishes");
+    assert_eq!(meals.len(), 3, "the demo menu has three set meals");
+    let v = m
+        .post(
+            &format!("/admin/setmeal/status/0?id={}", meals[2].0),
+            json!({}),
+        )
+        .await;
+    assert_eq!(v["code"], 1, "stop a set meal: {v}");
     (dishes, meals)
 }
 
@@ -173,18 +165,18 @@ async fn place(
     app.clock.set_now(local_ms(at));
     let mut lines = Vec::new();
     for (item, n) in items {
-        if let Dish(i) = item {
-            for _ in 0..*n {
-                let v = c
-                    .post(
-                        "/user/shoppingCart/add",
-                        json!({"dishId": menu.0[*i].0, "dishFlavor": ""}),
-                    )
-                    .await;
-                assert_eq!(v["code"], 1, "cart: {v}");
-            }
-            lines.push((menu.0[*i].1.clone(), *n));
+        let (body, name) = match item {
+            Dish(i) => (
+                json!({"dishId": menu.0[*i].0, "dishFlavor": ""}),
+                &menu.0[*i].1,
+            ),
+            Meal(i) => (json!({"setmealId": menu.1[*i].0}), &menu.1[*i].1),
+        };
+        for _ in 0..*n {
+            let v = c.post("/user/shoppingCart/add", body.clone()).await;
+            assert_eq!(v["code"], 1, "cart: {v}");
         }
+        lines.push((name.clone(), *n));
     }
     let v = c.post("/user/order/submit", json!({"addressBookId": address, "payMethod": 1, "remark": "", "deliveryStatus": 1, "tablewareNumber": 1, "tablewareStatus": 1})).await;
     assert_eq!(v["code"], 1, "submit: {v}");
@@ -192,13 +184,6 @@ async fn place(
         v["data"]["id"].as_i64().unwrap(),
         v["data"]["orderNumber"].as_str().unwrap().to_string(),
     );
-    for (item, n) in items {
-        if let Meal(i) = item {
-            let (meal, name) = &menu.1[*i];
-            exec(app, &format!("INSERT INTO order_detail (order_id, name, setmeal_id, number, amount) VALUES ($1, '{name}', $2, $3, 3000)"), &[id, *meal, *n]).await;
-            lines.push((name.clone(), *n));
-        }
-    }
     if at.time() == chrono::NaiveTime::MIN {
         exec(
             app,
@@ -273,7 +258,7 @@ pub async fn build(backend: Backend) -> Month {
     let shop_ids = [1, shop1, shop2];
     let mut menus = Vec::new();
     for (i, id) in shop_ids.iter().enumerate() {
-        menus.push(menu(&app, *id, &format!("店{i}")).await);
+        menus.push(menu(&app, &merchants[i], *id).await);
     }
     // Everyone logs in before the clock moves (tokens expire by the real clock).
     let mut customers: HashMap<&str, (Customer, i64)> = HashMap::new();
@@ -289,13 +274,14 @@ pub async fn build(backend: Backend) -> Month {
         let (c, address) = &customers[spec.2];
         orders.push(place(&app, &merchants[spec.0], c, *address, &menus[spec.0], spec).await);
     }
-    // One dish of shop 0 off sale (SQL: no dish endpoints yet).
-    exec(
-        &app,
-        "UPDATE dish SET status = 0 WHERE id = $1",
-        &[menus[0].0[9].0],
-    )
-    .await;
+    // One dish of shop 0 off sale (its set meals stop with it).
+    let v = merchants[0]
+        .post(
+            &format!("/admin/dish/status/0?id={}", menus[0].0[9].0),
+            json!({}),
+        )
+        .await;
+    assert_eq!(v["code"], 1, "stop a dish: {v}");
     app.clock.set_now(local_ms(local(NOW)));
     let mut dishes = Vec::new();
     let mut meals = Vec::new();

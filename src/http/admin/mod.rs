@@ -1,11 +1,15 @@
 //! Merchant endpoints (`/admin/...`, header `token` or the session cookie).
 
 mod alerts;
+mod category;
 pub mod common;
+mod dish;
 mod employee;
 mod order;
 mod report;
+mod setmeal;
 mod shop;
+mod wire;
 mod workspace;
 
 use axum::Router;
@@ -14,6 +18,7 @@ use axum::extract::FromRef;
 use crate::alerts::service::Alerts;
 use crate::auth::Tokens;
 use crate::usecases::accounts::Accounts;
+use crate::usecases::catalog::Catalog;
 use crate::usecases::images::Images;
 use crate::usecases::orders::Orders;
 use crate::usecases::reports::Reports;
@@ -31,12 +36,16 @@ where
     Alerts: FromRef<S>,
     Workspace: FromRef<S>,
     Reports: FromRef<S>,
+    Catalog: FromRef<S>,
 {
     Router::new()
         .merge(employee::router())
         .merge(shop::router())
         .merge(order::router())
         .merge(alerts::router())
+        .merge(category::router())
+        .merge(dish::router())
+        .merge(setmeal::router())
         .merge(workspace::router())
         .merge(report::router())
 }

@@ -1,4 +1,5 @@
-//! The shopping cart (the rules are the cart use case's: one shop per cart, at most 999).
+//! The shopping cart of dishes and set meals (the rules are the cart use case's: one shop
+//! per cart, at most 999, only what is on sale).
 
 use axum::extract::{FromRef, State};
 use axum::routing::{delete, get, post};
@@ -45,7 +46,10 @@ impl CartReq {
         let item = match (self.dish_id, self.setmeal_id) {
             (Some(dish), _) => CartItem::Dish(dish),
             (None, Some(setmeal)) => CartItem::Setmeal(setmeal),
-            (None, None) => return Err(ApiError::BadRequest("dishId is required".into())),
+            (None, None) => {
+                let msg = "dishId or setmealId is required";
+                return Err(ApiError::BadRequest(msg.into()));
+            }
         };
         let flavor = self.dish_flavor.unwrap_or_default();
         if flavor.chars().count() > MAX_FLAVOR {

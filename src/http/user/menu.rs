@@ -1,4 +1,5 @@
-//! The menu: categories and dishes on sale with their flavors.
+//! The menu: categories, dishes on sale with their flavors, set meals on sale and what each
+//! holds (the mini-program's index page).
 
 use axum::extract::{FromRef, State};
 use axum::routing::get;
@@ -9,11 +10,11 @@ use crate::auth::Tokens;
 use crate::auth::identity::Customer;
 use crate::domain::money::yuan;
 use crate::http::error::{ApiResult, Envelope, ok};
-use crate::http::extract::QueryParams;
+use crate::http::extract::{PathParam, QueryParams};
 use crate::time::fmt_minutes;
 use crate::usecases::menu::Menu;
 
-/// `/user/category/list` and `/user/dish/list`.
+/// `/user/category/list`, `/user/dish/list`, `/user/setmeal/list`, `/user/setmeal/dish/{id}`.
 pub fn router<S>() -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
@@ -23,6 +24,8 @@ where
     Router::new()
         .route("/user/category/list", get(categories))
         .route("/user/dish/list", get(dishes))
+        .route("/user/setmeal/list", get(setmeals))
+        .route("/user/setmeal/dish/{id}", get(setmeal_items))
 }
 
 #[derive(Deserialize)]
@@ -125,6 +128,76 @@ async fn dishes(
             description: d.description,
             status: d.status,
             update_time: fmt_minutes(d.updated_at),
+        })
+        .collect()))
+}
+
+/// A set meal on sale (`Setmeal` of the course; the index page reads id, name, image, price
+/// and description).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SetmealView {
+    id: i64,
+    shop_id: i64,
+    category_id: i64,
+    name: String,
+    price: serde_json::Number,
+    status: i64,
+    description: String,
+    image: String,
+    create_time: String,
+    update_time: String,
+    create_user: Option<i64>,
+    update_user: Option<i64>,
+}
+
+async fn setmeals(
+    State(menu): State<Menu>,
+    _c: Customer,
+    QueryParams(q): QueryParams<DishQuery>,
+) -> ApiResult<Json<Envelope<Vec<SetmealView>>>> {
+    let rows = menu.setmeals(q.category_id).await?;
+    Ok(ok(rows
+        .into_iter()
+        .map(|s| SetmealView {
+            id: s.id,
+            shop_id: s.shop_id,
+            category_id: s.category_id,
+            name: s.name,
+            price: yuan(s.price),
+            status: s.status,
+            description: s.description,
+            image: s.image,
+            create_time: fmt_minutes(s.created_at),
+            update_time: fmt_minutes(s.updated_at),
+            create_user: s.create_user,
+            update_user: s.update_user,
+        })
+        .collect()))
+}
+
+/// `DishItemVO`: a dish of a set meal as the detail popup shows it.
+#[derive(Serialize)]
+struct SetmealItemView {
+    name: String,
+    copies: i64,
+    image: String,
+    description: String,
+}
+
+async fn setmeal_items(
+    State(menu): State<Menu>,
+    _c: Customer,
+    PathParam(id): PathParam<i64>,
+) -> ApiResult<Json<Envelope<Vec<SetmealItemView>>>> {
+    let rows = menu.setmeal_items(id).await?;
+    Ok(ok(rows
+        .into_iter()
+        .map(|i| SetmealItemView {
+            name: i.name,
+            copies: i.copies,
+            image: i.image,
+            description: i.description,
         })
         .collect()))
 }

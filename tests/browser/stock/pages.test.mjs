@@ -12,11 +12,6 @@ let session;
 
 /** Today's marker per route: the pages whose endpoints are missing (stock-clients.md §2). */
 const TODO = {
-  setmeal: 'issue 11: /admin/setmeal/page and /admin/category/list are missing',
-  'setmeal/add': 'issue 11: /admin/category/list is missing',
-  dish: 'issue 11: /admin/dish/page and /admin/category/list are missing',
-  'dish/add': 'issue 11: /admin/category/list is missing',
-  category: 'issue 11: /admin/category/page is missing',
   employee: 'issue 11: /admin/employee/page is missing',
 };
 
