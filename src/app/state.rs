@@ -18,6 +18,7 @@ use crate::time::Clock;
 use crate::usecases::accounts::Accounts;
 use crate::usecases::addresses::Addresses;
 use crate::usecases::carts::Carts;
+use crate::usecases::employees::Employees;
 use crate::usecases::menu::Menu;
 use crate::usecases::orders::Orders;
 use crate::usecases::payments::Payments;
@@ -45,6 +46,8 @@ pub struct AppState {
     pub accounts: Accounts,
     /// Shop use cases.
     pub shops: Shops,
+    /// Employee management use cases.
+    pub employees: Employees,
     /// Menu use cases.
     pub menu: Menu,
     /// Alert use cases.
@@ -81,6 +84,7 @@ substate!(
     shops: Shops,
     menu: Menu,
     alerts: Alerts,
+    employees: Employees,
 );
 
 impl FromRef<AppState> for Sockets {

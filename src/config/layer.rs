@@ -129,6 +129,10 @@ pub struct SettingsLayer {
     /// Seed an empty database with shop 1, its menu and the `admin` account.
     #[arg(long, global = true, env = "SKY_DEMO_DATA")]
     pub demo_data: Option<bool>,
+    /// Milliseconds between two reads of session changes made by other instances (disabled
+    /// accounts, changed passwords): how long their sessions may outlive the change here.
+    #[arg(long, global = true, env = "SKY_SESSION_POLL_MS")]
+    pub session_poll_ms: Option<u64>,
 }
 
 impl SettingsLayer {
@@ -179,7 +183,8 @@ impl SettingsLayer {
             replay_limit,
             shutdown_secs,
             broker,
-            demo_data
+            demo_data,
+            session_poll_ms
         )
     }
 }

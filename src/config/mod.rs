@@ -64,7 +64,8 @@ pub struct Settings {
     pub delivery_complete_at: (u32, u32),
     /// Re-alert schedule; `None` disables re-alerts.
     pub realert: Option<RealertSettings>,
-    /// Allowed socket origins; empty means "the request's own host".
+    /// Allowed socket origins; empty means the default: the request's own host and loopback
+    /// pages.
     pub allowed_origins: Vec<String>,
     /// Whether `/ws/{sid}` may be opened without a session.
     pub allow_anonymous_ws: bool,
@@ -80,6 +81,8 @@ pub struct Settings {
     pub broker: BrokerUrl,
     /// Seed demo data into an empty database.
     pub demo_data: bool,
+    /// Period of the read of session changes made by other instances.
+    pub session_poll: Duration,
 }
 
 /// When and how often a paid order waiting for acceptance is alerted again.

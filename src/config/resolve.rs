@@ -47,6 +47,13 @@ impl SettingsLayer {
         {
             return Err(bad("SKY_JWT_SECRET", "must be at least 32 characters"));
         }
+        let session_poll_ms = self.session_poll_ms.unwrap_or(1000);
+        if !(50..=60_000).contains(&session_poll_ms) {
+            return Err(bad(
+                "--session-poll-ms / SKY_SESSION_POLL_MS",
+                "must be between 50 and 60000",
+            ));
+        }
         let secs = Duration::from_secs;
         Ok(Settings {
             listen,
@@ -78,6 +85,7 @@ impl SettingsLayer {
             shutdown_deadline: secs(self.shutdown_secs.unwrap_or(10)),
             broker,
             demo_data: self.demo_data.unwrap_or(true),
+            session_poll: Duration::from_millis(session_poll_ms),
         })
     }
 
@@ -139,7 +147,8 @@ fn broker(v: Option<&str>) -> Result<BrokerUrl, ConfigError> {
     }
 }
 
-/// Comma-separated origins, without trailing slashes; empty means "the request's own host".
+/// Comma-separated origins, without trailing slashes; empty means the default rule (the
+/// request's own host and loopback pages, `ws::handshake`).
 fn origins(v: Option<&str>) -> Vec<String> {
     v.unwrap_or_default()
         .split(',')
@@ -206,5 +215,13 @@ mod tests {
         }
         .resolve();
         assert!(e.unwrap_err().to_string().contains("SKY_JWT_SECRET"));
+        for ms in [0, 49, 60_001] {
+            let e = SettingsLayer {
+                session_poll_ms: Some(ms),
+                ..Default::default()
+            }
+            .resolve();
+            assert!(e.unwrap_err().to_string().contains("SKY_SESSION_POLL_MS"));
+        }
     }
 }

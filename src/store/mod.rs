@@ -24,6 +24,7 @@ pub mod addresses;
 pub mod alerts;
 pub mod carts;
 pub mod customers;
+pub mod employees;
 pub mod menu;
 pub mod orders;
 pub mod seed;

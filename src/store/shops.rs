@@ -13,6 +13,7 @@ from_row!(Employee {
     name,
     password_hash,
     status,
+    session_gen,
 });
 
 /// Creates a shop and returns its id.
@@ -60,7 +61,8 @@ pub async fn employee_by_username(
     username: &str,
 ) -> Result<Option<Employee>, StoreError> {
     Ok(sqlx::query_as(
-        "SELECT id, shop_id, username, name, password_hash, status FROM employee WHERE username = $1",
+        "SELECT id, shop_id, username, name, password_hash, status, session_gen FROM employee \
+         WHERE username = $1",
     )
     .bind(username)
     .fetch_optional(pool)
@@ -70,7 +72,8 @@ pub async fn employee_by_username(
 /// A merchant account by id.
 pub async fn employee_by_id(pool: &AnyPool, id: i64) -> Result<Option<Employee>, StoreError> {
     Ok(sqlx::query_as(
-        "SELECT id, shop_id, username, name, password_hash, status FROM employee WHERE id = $1",
+        "SELECT id, shop_id, username, name, password_hash, status, session_gen FROM employee \
+         WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(pool)

@@ -11,6 +11,7 @@
 pub mod accounts;
 pub mod addresses;
 pub mod carts;
+pub mod employees;
 pub mod menu;
 pub mod orders;
 pub mod payments;
@@ -25,6 +26,10 @@ pub enum Error {
     /// A business rule said no; shown to the user as `code: 0` with this message.
     #[error("{0}")]
     Rejected(&'static str),
+    /// A unique name is taken: shown as `code: 0` with `'<name>'已存在` (the course's text,
+    /// quotes included).
+    #[error("'{0}'已存在")]
+    Exists(String),
     /// Storage failed; shown as an opaque 5xx, the cause logged.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -41,7 +46,7 @@ impl Error {
     pub fn refusal(&self) -> Option<Refusal> {
         match self {
             Error::Rejected(msg) => Some(Refusal(msg)),
-            Error::Store(_) => None,
+            Error::Exists(_) | Error::Store(_) => None,
         }
     }
 }

@@ -247,6 +247,10 @@ impl Payments {
                 tracing::warn!(number, msg, "payment notification rejected");
                 Notified::Mismatch
             }
+            Err(e @ super::Error::Exists(_)) => {
+                tracing::warn!(error = %e, "payment notification rejected");
+                Notified::Mismatch
+            }
             Err(super::Error::Store(e)) => {
                 tracing::error!(error = %e, "payment notification failed; WeChat will retry");
                 Notified::Failed

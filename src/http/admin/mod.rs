@@ -4,6 +4,7 @@ mod alerts;
 mod employee;
 mod order;
 mod shop;
+mod staff;
 
 use axum::Router;
 use axum::extract::FromRef;
@@ -11,6 +12,7 @@ use axum::extract::FromRef;
 use crate::alerts::service::Alerts;
 use crate::auth::Tokens;
 use crate::usecases::accounts::Accounts;
+use crate::usecases::employees::Employees;
 use crate::usecases::orders::Orders;
 use crate::usecases::shops::Shops;
 
@@ -23,10 +25,12 @@ where
     Shops: FromRef<S>,
     Orders: FromRef<S>,
     Alerts: FromRef<S>,
+    Employees: FromRef<S>,
 {
     Router::new()
         .merge(employee::router())
         .merge(shop::router())
         .merge(order::router())
         .merge(alerts::router())
+        .merge(staff::router())
 }

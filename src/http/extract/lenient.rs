@@ -102,7 +102,7 @@ pub struct Lenient(Value);
 fn number_in(s: &str) -> Option<Number> {
     let digits = s.strip_prefix('-').unwrap_or(s);
     let (int, frac) = match digits.split_once('.') {
-        Some((int, frac)) if frac.is_empty() => (int, "x"),
+        Some((int, "")) => (int, "x"),
         Some(parts) => parts,
         None => (digits, ""),
     };
