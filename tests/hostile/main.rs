@@ -2,7 +2,8 @@
 //! fields, bodies without a Content-Type or over the size limit, absurd ids in paths and
 //! query strings, missing / garbage / forged / expired / wrong-role tokens, customers and
 //! merchants reaching for orders that are not theirs, reminder spam (also across a restart),
-//! and bad cart, address and submit input. On SQLite and PostgreSQL.
+//! bad cart, address and submit input, and employee management's (`employees`). On SQLite
+//! and PostgreSQL.
 //!
 //! For every refused request the reply is the contract's envelope (`{"code":0,"msg":…,
 //! "data":null}`, HTTP 200 for a business refusal, HTTP 400 for unparseable input) or a bare
@@ -18,6 +19,7 @@ mod common;
 mod addresses;
 mod bodies;
 mod cart;
+mod employees;
 mod ids;
 mod json;
 mod ownership;
