@@ -25,16 +25,13 @@ if (MISSING) {
 }
 
 /**
- * The server's settings behind the course's layout.
- * - SKY_ALLOWED_ORIGINS: today the socket refuses the page's `Origin: http://localhost` without
- *   it. Issue 11 item 6 makes a default that works here; then delete the line (or try it now
- *   with SKY_STOCK_NO_ORIGIN_SETTING=1).
+ * The server's settings behind the course's layout. No origin setting: the default admits the
+ * page's loopback origin (`http://localhost`) although nginx sends `Host: webservers`.
  * - Issue 11 item 4 adds a setting for the public base URL of uploaded images: add it here, as
  *   `http://localhost` (through nginx) or `http://127.0.0.1:${port}` (the server itself).
  */
 export function stockServerEnv(port) {
   const env = { SKY_ADMIN_PASSWORD: STOCK_ADMIN.password };
-  if (!process.env.SKY_STOCK_NO_ORIGIN_SETTING) env.SKY_ALLOWED_ORIGINS = 'http://localhost';
   return env;
 }
 
