@@ -16,7 +16,7 @@
 //! time        the injectable clock and the contract's time formats
 //! domain      pure types and rules (state machine, cart rules, alerts, frames, money)
 //! store       the SQL; returns domain types; status lists built from domain constants
-//! auth        tokens, password hashing, the merchant or customer behind a request
+//! auth        tokens, password hashing, the merchant or customer behind a request, sessions
 //! payment     WeChat Pay: notification verification, login and JSAPI client
 //! hub         fan-out ring to this instance's sockets, brokers, gap repair
 //! alerts      relay (the only publisher), marks, delivery tracker, alert use cases
@@ -54,8 +54,9 @@ pub mod domain;
 /// Storage: the pool (SQLite | PostgreSQL through sqlx's `Any`), migrations, demo data and
 /// all the SQL, one file per table group, returning domain types.
 pub mod store;
-/// Tokens (JWT), password hashing (argon2, off the async threads) and `identity`: the
-/// merchant or customer behind a request's headers or cookie, for REST and sockets alike.
+/// Tokens (JWT), password hashing (argon2, off the async threads), `identity`: the
+/// merchant or customer behind a request's headers or cookie, for REST and sockets alike, and
+/// `sessions`: whether a merchant's session is still current, from memory.
 pub mod auth;
 /// WeChat Pay API v3: verification of payment notifications, and the client of the login code
 /// exchange and of JSAPI orders.
@@ -67,8 +68,8 @@ pub mod hub;
 /// The alert log's use cases (acknowledge, replay reads, re-alerts), the relay (the only
 /// publisher), and the tracker that marks alerts delivered in batches.
 pub mod alerts;
-/// Use cases: orders, payments, carts, addresses, accounts, shops, menu. Every business rule
-/// and every write transaction lives here; adapters only parse, call and render.
+/// Use cases: orders, payments, carts, addresses, accounts, shops, menu, employees. Every
+/// business rule and every write transaction lives here; adapters only parse, call and render.
 pub mod usecases;
 /// REST: one module per resource group (customer `user/`, merchant `admin/`, WeChat's
 /// `notify`), the reply envelope and its errors, extractors, views, and `web` (the embedded
