@@ -89,7 +89,16 @@ async fn the_admin_apps_requests(backend: Backend) {
         assert_eq!(one[key], zhang()[key], "{key}: {one}");
     }
     assert_eq!(one["status"], 1);
-    let admin_id = find(&admin, "admin").await["id"].clone();
+    let owner = find(&admin, "admin").await;
+    let admin_id = owner["id"].clone();
+    assert_eq!(
+        owner["updateTime"], owner["createTime"],
+        "the seed's account: {owner}"
+    );
+    assert!(
+        !owner["updateTime"].as_str().unwrap().starts_with("1970"),
+        "{owner}"
+    );
     assert_eq!(
         (&one["createUser"], &one["updateUser"]),
         (&admin_id, &admin_id)

@@ -11,3 +11,6 @@ CREATE TABLE session_clock (
 INSERT INTO session_clock (id, seq) VALUES (1, 0);
 ALTER TABLE employee ADD COLUMN session_keep BIGINT NOT NULL DEFAULT 0;
 CREATE INDEX employee_session_gen ON employee(session_gen);
+-- Accounts created after 0003 by the seed or `shops add` were left without `updated_at`
+-- (shown as 最后操作时间 1970-01-01): it is their creation time.
+UPDATE employee SET updated_at = created_at WHERE updated_at = 0;

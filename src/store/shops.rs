@@ -42,8 +42,8 @@ pub async fn insert_employee(
     now: i64,
 ) -> Result<i64, StoreError> {
     Ok(sqlx::query_scalar(
-        "INSERT INTO employee (shop_id, username, name, password_hash, status, created_at) \
-         VALUES ($1, $2, $3, $4, $6, $5) RETURNING id",
+        "INSERT INTO employee (shop_id, username, name, password_hash, status, created_at, \
+         updated_at) VALUES ($1, $2, $3, $4, $6, $5, $5) RETURNING id",
     )
     .bind(shop_id)
     .bind(username)

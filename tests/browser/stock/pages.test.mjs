@@ -19,7 +19,6 @@ const TODO = {
   dish: 'issue 11: /admin/dish/page and /admin/category/list are missing',
   'dish/add': 'issue 11: /admin/category/list is missing',
   category: 'issue 11: /admin/category/page is missing',
-  employee: 'issue 11: /admin/employee/page is missing',
 };
 
 // A merchant session, and orders for the tables: one waiting, one completed.
