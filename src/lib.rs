@@ -17,7 +17,7 @@
 //! domain      pure types and rules (state machine, cart rules, alerts, frames, money)
 //! store       the SQL; returns domain types; status lists built from domain constants
 //! blobs       image files: the storage port, a local folder or an S3-compatible bucket
-//! auth        tokens, password hashing, the merchant or customer behind a request
+//! auth        tokens, password hashing, the merchant or customer behind a request, sessions
 //! payment     WeChat Pay: notification verification, login and JSAPI client
 //! hub         fan-out ring to this instance's sockets, brokers, gap repair
 //! alerts      relay (the only publisher), marks, delivery tracker, alert use cases
@@ -59,8 +59,9 @@ pub mod store;
 /// S3-compatible bucket through `object_store`), the URLs clients fetch them at, and the demo
 /// menu's embedded pictures.
 pub mod blobs;
-/// Tokens (JWT), password hashing (argon2, off the async threads) and `identity`: the
-/// merchant or customer behind a request's headers or cookie, for REST and sockets alike.
+/// Tokens (JWT), password hashing (argon2, off the async threads), `identity`: the
+/// merchant or customer behind a request's headers or cookie, for REST and sockets alike, and
+/// `sessions`: whether a merchant's session is still current, from memory.
 pub mod auth;
 /// WeChat Pay API v3: verification of payment notifications, and the client of the login code
 /// exchange and of JSAPI orders.
@@ -73,8 +74,8 @@ pub mod hub;
 /// publisher), and the tracker that marks alerts delivered in batches.
 pub mod alerts;
 /// Use cases: orders, payments, carts, addresses, accounts, shops, menu, catalog (the
-/// merchant's menu), images, workspace, reports. Every business rule and every write
-/// transaction lives here; adapters only parse, call and render.
+/// merchant's menu), employees, images, workspace, reports. Every business rule and every
+/// write transaction lives here; adapters only parse, call and render.
 pub mod usecases;
 /// REST: one module per resource group (customer `user/`, merchant `admin/`, WeChat's
 /// `notify`), the reply envelope and its errors, extractors, views, and `web` (the embedded

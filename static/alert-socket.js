@@ -8,8 +8,9 @@
 //    drops us must not be hammered);
 //  * the server sends {"event":"ping"} every 25 s; if nothing at all arrives for `deadMs`
 //    (60 s) the link is treated as dead (a half-open TCP connection never fires `close`);
-//  * close 4001 means "log in again": no reconnect. Everything else (1012 restart, 4008 too
-//    slow, 1006 network, …) reconnects.
+//  * close 4001 (not authenticated) and 4003 (the session ended: the account was disabled or
+//    its password changed) mean "log in again": no reconnect. Everything else (1012 restart,
+//    4008 too slow, 1006 network, …) reconnects.
 //
 // Events (CustomEvent, details in `detail`):
 //   status   {state: 'connecting'|'live'|'reconnecting'|'offline'|'stopped', since: Date|null}
@@ -220,7 +221,7 @@ export class AlertSocket extends EventTarget {
     this.ws = null;
     this.clearTimers();
     if (this.stopped || gen !== this.gen) return;
-    if (code === 4001) {
+    if (code === 4001 || code === 4003) {
       this.setState('stopped');
       this.stopped = true;
       this.emit('unauthorized', {});

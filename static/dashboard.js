@@ -3,6 +3,8 @@
 //
 // Test knobs (URL parameter, else localStorage `sky.cfg.<name>`; production defaults otherwise):
 //   maxBackoffMs (20000), deadMs (60000), stableMs (10000) — e.g. /?maxBackoffMs=2000
+// Setting (same sources): adminAppUrl, where the course's admin app is served (default
+// http://localhost/, behind the course's nginx), for the 后台管理 links.
 
 import { api, whoAmI, onUnauthorized } from './api.js';
 import { AlertSocket } from './alert-socket.js';
@@ -22,6 +24,34 @@ function knob(name, fallback) {
   const n = Number(v);
   return v != null && v !== '' && Number.isFinite(n) && n > 0 ? n : fallback;
 }
+
+/** The course's admin app: an http(s) URL from the knob `adminAppUrl`, else the course's. */
+function adminAppUrl() {
+  const fromUrl = new URLSearchParams(location.search).get('adminAppUrl');
+  let v = fromUrl;
+  if (v == null) { try { v = localStorage.getItem('sky.cfg.adminAppUrl'); } catch (e) { v = null; } }
+  try {
+    const u = new URL(v || '');
+    // Never a javascript: or data: link from a URL parameter.
+    if (u.protocol === 'http:' || u.protocol === 'https:') {
+      if (fromUrl != null) { try { localStorage.setItem('sky.cfg.adminAppUrl', u.href); } catch (e) { /* private mode */ } }
+      return u;
+    }
+  } catch (e) { /* not a URL: the default */ }
+  return new URL('http://localhost/');
+}
+
+/** Points the 后台管理 links at the admin app's routes (its router uses the hash). */
+function wireBackOffice() {
+  const base = adminAppUrl();
+  for (const a of document.querySelectorAll('#back-office a[data-route]')) {
+    const u = new URL(base.href);
+    u.hash = `#/${a.dataset.route}`;
+    a.href = u.href;
+  }
+  $('back-office-base').textContent = base.origin;
+}
+wireBackOffice();
 
 const sound = new Sound();
 const notices = new Notices($('notices'), { onAck: ackNotice, onOpen: (id) => board.openDetails(id) });

@@ -289,6 +289,67 @@ async fn handshakes_are_refused(backend: Backend) {
     app.shutdown().await;
 }
 
+/// A handshake to `/ws/…` with these `Host` and `Origin` headers and the session cookie: the
+/// HTTP status (101 accepted).
+async fn handshake_status(app: &common::TestApp, cookie: &str, host: &str, origin: &str) -> u16 {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut req = format!("{}/ws/origin", app.ws_base)
+        .into_client_request()
+        .unwrap();
+    for (k, v) in [("host", host), ("origin", origin), ("cookie", cookie)] {
+        req.headers_mut().insert(k, v.parse().unwrap());
+    }
+    match tokio_tungstenite::connect_async(req).await {
+        Ok(_) => 101,
+        Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => resp.status().as_u16(),
+        Err(e) => panic!("unexpected error {e}"),
+    }
+}
+
+/// Issue 11 item 6: without SKY_ALLOWED_ORIGINS the course's nginx layout works (`Host:
+/// webservers`, page `http://localhost`), loopback pages and the own host are accepted, a
+/// foreign page is refused; an explicit list replaces the default, loopback included.
+async fn the_default_origin_rule_fits_the_course_layout(backend: Backend) {
+    let app = common::spawn(backend).await;
+    let admin = app.admin().await;
+    let c = &admin.cookie;
+    for (host, origin, want) in [
+        ("webservers", "http://localhost", 101),
+        ("webservers", "http://localhost:8081", 101),
+        ("webservers", "http://127.0.0.1", 101),
+        ("webservers", "http://[::1]:3000", 101),
+        ("webservers", "http://webservers", 101),
+        ("merchant.example.com", "https://merchant.example.com", 101),
+        ("webservers", "http://evil.example", 403),
+        ("webservers", "http://localhost.evil.example", 403),
+        ("localhost", "http://evil.example", 403),
+        ("webservers", "null", 403),
+    ] {
+        assert_eq!(
+            handshake_status(&app, c, host, origin).await,
+            want,
+            "Host {host}, Origin {origin}"
+        );
+    }
+    app.shutdown().await;
+    let app = common::spawn_with(backend, |s| {
+        s.allowed_origins = vec!["https://merchant.example.com".into()]
+    })
+    .await;
+    let admin = app.admin().await;
+    let c = &admin.cookie;
+    assert_eq!(
+        handshake_status(&app, c, "webservers", "https://merchant.example.com").await,
+        101
+    );
+    assert_eq!(
+        handshake_status(&app, c, "webservers", "http://localhost").await,
+        403,
+        "the list replaces the default"
+    );
+    app.shutdown().await;
+}
+
 /// With the explicit legacy setting, anonymous sockets hear shop 1 (still origin-checked).
 async fn anonymous_legacy_when_allowed(backend: Backend) {
     let app = common::spawn_with(backend, |s| s.allow_anonymous_ws = true).await;
@@ -462,6 +523,7 @@ backend_tests! {
     replay => reconnect_replays_exactly_the_missed,
     isolation => shops_are_isolated,
     handshakes => handshakes_are_refused,
+    default_origin => the_default_origin_rule_fits_the_course_layout,
     anonymous => anonymous_legacy_when_allowed,
     acks => acks_reach_every_screen,
     realert => realerts_fire_and_stop,

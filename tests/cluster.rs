@@ -4,7 +4,8 @@
 //! socket on instance A receives, once, the alert of an order paid through B and a reminder
 //! sent through C; alerts raised while the broker is down arrive, once and in order, soon
 //! after it returns; the timeout task cancels an order once though three instances run it;
-//! reminder limits hold across instances.
+//! reminder limits hold across instances. Sessions ended on one instance (a disabled
+//! account, a changed password) end on the others within the session poll period, measured.
 
 mod common;
 
@@ -369,6 +370,137 @@ async fn timeout_runs_once(kind: Kind) {
         })
         .count();
     assert_eq!(leaders, 1, "one leader");
+}
+
+/// How long after `since` instance `app` refuses `token` (polling every 20 ms, up to 10 s).
+async fn refused_after(app: &RemoteApp, token: &str, since: std::time::Instant) -> Duration {
+    let client = common::http();
+    let url = format!("{}/admin/order/statistics", app.base);
+    let refused = eventually(WAIT, || async {
+        client
+            .get(&url)
+            .header("token", token)
+            .send()
+            .await
+            .is_ok_and(|r| r.status() == 401)
+    })
+    .await;
+    assert!(
+        refused,
+        "{url} still accepts the token after {:?}",
+        since.elapsed()
+    );
+    since.elapsed()
+}
+
+async fn accepted(app: &RemoteApp, token: &str) -> bool {
+    common::http()
+        .get(format!("{}/admin/order/statistics", app.base))
+        .header("token", token)
+        .send()
+        .await
+        .is_ok_and(|r| r.status() == 200)
+}
+
+/// Two instances (B polls every second, the default; C every minute) on one PostgreSQL, no
+/// broker. Disabling an employee on A ends their REST session and socket on B within the poll
+/// period (measured and printed); a token issued on A after a change is accepted on C at once
+/// although C has not polled (it reads a token newer than what it knows), which also ends
+/// C's older session of that account; a password change on A ends the other login on B and
+/// keeps the changer's, which B also serves.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_end_across_instances() {
+    let dir = tempfile::tempdir().unwrap();
+    if common::pg_admin_url().is_none() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let db = common::fresh_database(Backend::Postgres, &tmp).await;
+    let a = instance(dir.path(), "a", &db, "memory", &[]);
+    wait_ready(&a.1).await;
+    let b = instance(dir.path(), "b", &db, "memory", &[]);
+    let c = instance(
+        dir.path(),
+        "c",
+        &db,
+        "memory",
+        &[("SKY_SESSION_POLL_MS", "60000")],
+    );
+    wait_ready(&b.1).await;
+    wait_ready(&c.1).await;
+    let (a, b, c) = (&a.1, &b.1, &c.1);
+    let admin = a.merchant("admin", "admin-pass-123").await;
+    let v = admin.post("/admin/employee", json!({"username": "zhangsan01", "name": "张三", "phone": "13812345678", "sex": "1", "idNumber": "110101199003071234"})).await;
+    assert_eq!(v["code"], 1, "{v}");
+    let id = admin
+        .get("/admin/employee/page?page=1&pageSize=10&name=%E5%BC%A0")
+        .await["data"]["records"][0]["id"]
+        .as_i64()
+        .unwrap();
+
+    // Disable on A: B refuses within its poll period.
+    let on_b = b.merchant("zhangsan01", "123456").await;
+    let on_c = c.merchant("zhangsan01", "123456").await;
+    let mut socket_b = on_b.legacy_ws("on-b").await;
+    assert!(accepted(b, &on_b.token).await && accepted(c, &on_c.token).await);
+    let t0 = std::time::Instant::now();
+    let v = admin
+        .post(&format!("/admin/employee/status/0?id={id}"), json!(null))
+        .await;
+    assert_eq!(v["code"], 1);
+    let rest = refused_after(b, &on_b.token, t0).await;
+    assert_eq!(common::close_code(&mut socket_b, WAIT).await, Some(4003));
+    let socket = t0.elapsed();
+    eprintln!(
+        "session staleness on another instance (poll 1000 ms): REST {rest:?}, socket {socket:?}"
+    );
+    let bound = Duration::from_millis(1000 + 1500); // the period, plus a loaded 2-core machine
+    assert!(
+        rest < bound && socket < bound,
+        "REST {rest:?}, socket {socket:?}"
+    );
+    assert!(
+        accepted(c, &on_c.token).await,
+        "C polls every minute: it has not seen the change yet"
+    );
+
+    // Enable and log in on A: C accepts the new token at once (it is newer than what C
+    // knows, so C reads the account), and from then on refuses its old one.
+    assert_eq!(
+        admin
+            .post(&format!("/admin/employee/status/1?id={id}"), json!(null))
+            .await["code"],
+        1
+    );
+    let fresh = a.merchant("zhangsan01", "123456").await;
+    assert!(
+        accepted(c, &fresh.token).await,
+        "a token newer than C's state is read, not refused"
+    );
+    assert!(
+        !accepted(c, &on_c.token).await,
+        "and C now knows the older session is over"
+    );
+
+    // A password change on A by `fresh`: B ends the other login, keeps `fresh`.
+    let other = b.merchant("zhangsan01", "123456").await;
+    assert!(accepted(b, &other.token).await && accepted(b, &fresh.token).await);
+    let t1 = std::time::Instant::now();
+    let v = fresh
+        .put(
+            "/admin/employee/editPassword",
+            json!({"oldPassword": "123456", "newPassword": "newpass88"}),
+        )
+        .await;
+    assert_eq!(v["code"], 1, "{v}");
+    let took = refused_after(b, &other.token, t1).await;
+    eprintln!("password change seen on another instance after {took:?}");
+    assert!(took < bound, "{took:?}");
+    assert!(
+        accepted(b, &fresh.token).await,
+        "the changer's session goes on everywhere"
+    );
+    assert!(accepted(a, &fresh.token).await);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

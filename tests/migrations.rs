@@ -88,6 +88,53 @@ async fn duplicate_lines_are_merged_and_then_impossible(backend: Backend) {
     store.close().await;
 }
 
+/// Migration 0006 on a database that 0003 left with an account the seed made afterwards
+/// (`updated_at` 0): the account gets its creation time as `updated_at`, keeps no session,
+/// and the session counter starts at 0, so the first change draws 1.
+async fn sessions_migration_over_0003(backend: Backend) {
+    sqlx::any::install_default_drivers();
+    let dir = tempfile::tempdir().unwrap();
+    let url = common::fresh_database(backend, &dir).await;
+    let mut migrator = match backend {
+        Backend::Sqlite => sqlx::migrate!("./migrations/sqlite"),
+        Backend::Postgres => sqlx::migrate!("./migrations/postgres"),
+    };
+    let upto_0003 = migrator
+        .migrations
+        .iter()
+        .take_while(|m| m.version <= 3)
+        .count();
+    migrator.migrations = Cow::Owned(migrator.migrations[..upto_0003].to_vec());
+    let open = match backend {
+        Backend::Sqlite => format!("{url}?mode=rwc"),
+        Backend::Postgres => url.clone(),
+    };
+    let pool = AnyPool::connect(&open).await.unwrap();
+    migrator.run(&pool).await.unwrap();
+    for sql in [
+        "INSERT INTO shop (id, name, created_at) VALUES (1, 's', 0)",
+        "INSERT INTO employee (id, shop_id, username, name, password_hash, created_at) VALUES (1, 1, 'admin', 'a', 'h', 1700000000000)",
+    ] {
+        exec(&pool, sql).await.unwrap();
+    }
+    pool.close().await;
+    let store = Store::connect(&url).await.expect("0006 applies");
+    let row: (i64, i64, i64) =
+        sqlx::query_as("SELECT updated_at, session_gen, session_keep FROM employee WHERE id = 1")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+    assert_eq!(row, (1_700_000_000_000, 0, 0));
+    let mut tx = store.begin().await.unwrap();
+    let first = sky_takeout::store::employees::next_gen(tx.conn())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(first, 1);
+    store.close().await;
+}
+
 backend_tests! {
     cart_lines => duplicate_lines_are_merged_and_then_impossible,
+    sessions_0006 => sessions_migration_over_0003,
 }

@@ -19,6 +19,7 @@ use tokio_util::task::TaskTracker;
 use crate::alerts::relay::{self, Relay};
 use crate::alerts::service::Alerts;
 use crate::alerts::tracker::Tracker;
+use crate::auth::sessions::Sessions;
 use crate::auth::{Tokens, hash_password, random_string};
 use crate::blobs::{self, Blobs};
 use crate::config::images::ImageStorage;
@@ -35,6 +36,7 @@ use crate::usecases::accounts::Accounts;
 use crate::usecases::addresses::Addresses;
 use crate::usecases::carts::Carts;
 use crate::usecases::catalog::Catalog;
+use crate::usecases::employees::Employees;
 use crate::usecases::images::Images;
 use crate::usecases::menu::Menu;
 use crate::usecases::orders::Orders;
@@ -168,6 +170,10 @@ impl Application {
         ));
         self.tasks
             .spawn(s.tracker.clone().run(s.store.clone(), stop.clone()));
+        if let Some(sessions) = s.tokens.sessions() {
+            self.tasks
+                .spawn(sessions.clone().run(s.settings.session_poll, stop.clone()));
+        }
         let leader = crate::tasks::leader::Leader::default();
         self.tasks
             .spawn(leader.clone().run(s.store.clone(), stop.clone()));
@@ -333,6 +339,15 @@ fn state(
 ) -> AppState {
     let (s, c) = (store.clone(), clock.clone());
     let wechat_client = wechat.as_ref().map(|w| w.client.clone());
+    // Merchant tokens are checked against the session states; a change of one ends the
+    // account's sockets that the new state no longer admits.
+    let sessions = Sessions::new(store.clone());
+    let tokens = tokens.with_sessions(sessions.clone());
+    let hub = Hub::new();
+    let sockets = hub.clone();
+    sessions.on_change(move |employee_id, state| {
+        sockets.end_sessions(employee_id, &state);
+    });
     AppState {
         orders: Orders::new(
             s.clone(),
@@ -357,13 +372,14 @@ fn state(
             wechat_client,
         ),
         shops: Shops::new(s.clone(), c.clone(), blobs.clone()),
+        employees: Employees::new(s.clone(), c.clone(), sessions),
         menu: Menu::new(s.clone()),
         images: Images::new(blobs),
         workspace: Workspace::new(s.clone(), c.clone(), settings.time_zone),
         reports: Reports::new(s.clone(), c.clone(), settings.time_zone),
         catalog: Catalog::new(s.clone(), c.clone()),
         alerts: Alerts::new(s, c, relay.clone()),
-        hub: Hub::new(),
+        hub,
         tracker: Tracker::default(),
         store,
         clock,

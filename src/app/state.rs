@@ -19,6 +19,7 @@ use crate::usecases::accounts::Accounts;
 use crate::usecases::addresses::Addresses;
 use crate::usecases::carts::Carts;
 use crate::usecases::catalog::Catalog;
+use crate::usecases::employees::Employees;
 use crate::usecases::images::Images;
 use crate::usecases::menu::Menu;
 use crate::usecases::orders::Orders;
@@ -49,6 +50,8 @@ pub struct AppState {
     pub accounts: Accounts,
     /// Shop use cases.
     pub shops: Shops,
+    /// Employee management use cases.
+    pub employees: Employees,
     /// Menu use cases.
     pub menu: Menu,
     /// Image uploads and the stored images.
@@ -97,6 +100,7 @@ substate!(
     alerts: Alerts,
     workspace: Workspace,
     reports: Reports,
+    employees: Employees,
 );
 
 impl FromRef<AppState> for Sockets {

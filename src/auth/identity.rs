@@ -1,7 +1,9 @@
 //! Who a request speaks for: a merchant (the `token` header, `Authorization: Bearer`, or the
 //! session cookie the login set) or a customer (the `authentication` header). Read from the
 //! request's parts, so REST handlers (as extractors) and socket handshakes use the same code.
-//! Tokens are never read from the query string (it ends up in logs).
+//! Tokens are never read from the query string (it ends up in logs). A merchant token must
+//! also be a current session (`sessions`): a disabled account's, or one issued before its
+//! password changed, is refused like a forged one.
 
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::StatusCode;
@@ -10,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 
 use super::{Role, Tokens};
+use crate::domain::account::SessionId;
 
 /// Name of the merchant session cookie set by `/admin/employee/login`.
 pub const SESSION_COOKIE: &str = "sky_session";
@@ -21,6 +24,8 @@ pub struct Merchant {
     pub employee_id: i64,
     /// The shop they act for.
     pub shop_id: i64,
+    /// Which login of the account this is.
+    pub session: SessionId,
 }
 
 /// A customer of a valid customer token.
@@ -40,6 +45,25 @@ impl IntoResponse for Unauthorized {
     }
 }
 
+/// Why no merchant is behind a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoMerchant {
+    /// Missing, malformed, forged or expired token, or a session that is over: a bare 401.
+    Unauthorized,
+    /// The session of an account this instance has not seen could not be read (the
+    /// database is down): a bare 503, so the clients do not drop the merchant to the login.
+    Unavailable,
+}
+
+impl IntoResponse for NoMerchant {
+    fn into_response(self) -> Response {
+        match self {
+            NoMerchant::Unauthorized => StatusCode::UNAUTHORIZED.into_response(),
+            NoMerchant::Unavailable => StatusCode::SERVICE_UNAVAILABLE.into_response(),
+        }
+    }
+}
+
 fn header<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
     parts
         .headers
@@ -48,10 +72,10 @@ fn header<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
         .map(str::trim)
 }
 
-/// The merchant behind a `token` header, an `Authorization: Bearer` header or the session
-/// cookie, if any is valid.
-pub fn merchant_from_parts(tokens: &Tokens, parts: &Parts) -> Option<Merchant> {
-    let token = header(parts, "token")
+/// The merchant token of a request: the `token` header, an `Authorization: Bearer` header
+/// or the session cookie, in that order.
+fn merchant_token(parts: &Parts) -> Option<String> {
+    header(parts, "token")
         .map(str::to_string)
         .or_else(|| {
             header(parts, "authorization")
@@ -62,17 +86,47 @@ pub fn merchant_from_parts(tokens: &Tokens, parts: &Parts) -> Option<Merchant> {
             CookieJar::from_headers(&parts.headers)
                 .get(SESSION_COOKIE)
                 .map(|c| c.value().to_string())
-        })?;
-    merchant_from_token(tokens, &token)
+        })
 }
 
-/// The merchant of a token (the richer socket protocol's auth message carries one).
-pub fn merchant_from_token(tokens: &Tokens, token: &str) -> Option<Merchant> {
-    let claims = tokens.check(token, Role::Merchant)?;
-    Some(Merchant {
+/// The merchant behind a `token` header, an `Authorization: Bearer` header or the session
+/// cookie, if it is valid and its session current.
+pub async fn merchant_from_parts(tokens: &Tokens, parts: &Parts) -> Result<Merchant, NoMerchant> {
+    let token = merchant_token(parts).ok_or(NoMerchant::Unauthorized)?;
+    merchant_from_token(tokens, &token).await
+}
+
+/// The merchant of a token (the richer socket protocol's auth message carries one), if it is
+/// valid and its session current.
+pub async fn merchant_from_token(tokens: &Tokens, token: &str) -> Result<Merchant, NoMerchant> {
+    let claims = tokens
+        .check(token, Role::Merchant)
+        .ok_or(NoMerchant::Unauthorized)?;
+    let sessions = tokens.sessions().ok_or(NoMerchant::Unauthorized)?;
+    let m = Merchant {
         employee_id: claims.uid,
         shop_id: claims.shop,
-    })
+        session: SessionId {
+            generation: claims.generation,
+            sid: claims.sid,
+        },
+    };
+    match sessions.admits(m.employee_id, m.shop_id, m.session).await {
+        Ok(true) => Ok(m),
+        Ok(false) => Err(NoMerchant::Unauthorized),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read a merchant's session state");
+            Err(NoMerchant::Unavailable)
+        }
+    }
+}
+
+/// True while the merchant's session is current, from memory only (see
+/// [`Sessions::still_admits`](super::sessions::Sessions::still_admits)).
+pub fn still_current(tokens: &Tokens, m: &Merchant) -> bool {
+    tokens
+        .sessions()
+        .is_some_and(|s| s.still_admits(m.employee_id, m.shop_id, m.session))
 }
 
 /// The customer behind the `authentication` header, if it is valid.
@@ -87,10 +141,10 @@ impl<S: Send + Sync> FromRequestParts<S> for Merchant
 where
     Tokens: FromRef<S>,
 {
-    type Rejection = Unauthorized;
+    type Rejection = NoMerchant;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        merchant_from_parts(&Tokens::from_ref(state), parts).ok_or(Unauthorized)
+        merchant_from_parts(&Tokens::from_ref(state), parts).await
     }
 }
 

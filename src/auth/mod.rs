@@ -1,8 +1,10 @@
 //! Tokens (JWT, HS256, secret from configuration or the database), password hashing
-//! (argon2, on the blocking pool because it is deliberately slow), and the identity behind a
-//! request (`identity`), which REST and the sockets both read.
+//! (argon2, on the blocking pool because it is deliberately slow), the identity behind a
+//! request (`identity`), which REST and the sockets both read, and whether a merchant's
+//! session is still current (`sessions`).
 
 pub mod identity;
+pub mod sessions;
 
 use std::time::Duration;
 
@@ -34,14 +36,22 @@ pub struct Claims {
     pub exp: u64,
     /// Issued at, Unix seconds.
     pub iat: u64,
+    /// A merchant token: its account's session generation at login (0 in older tokens).
+    #[serde(default, rename = "gen")]
+    pub generation: i64,
+    /// A merchant token: its login's random id (0 in older tokens and customer tokens).
+    #[serde(default)]
+    pub sid: i64,
 }
 
-/// Signs and checks tokens.
+/// Signs and checks tokens. A merchant token also has to be a current session
+/// ([`Tokens::with_sessions`]); without the session states every merchant token is refused.
 #[derive(Clone)]
 pub struct Tokens {
     enc: EncodingKey,
     dec: DecodingKey,
     ttl: Duration,
+    sessions: Option<sessions::Sessions>,
 }
 
 impl Tokens {
@@ -51,18 +61,63 @@ impl Tokens {
             enc: EncodingKey::from_secret(secret),
             dec: DecodingKey::from_secret(secret),
             ttl,
+            sessions: None,
         }
     }
 
-    /// Issues a token.
+    /// The same tokens, with merchant tokens checked against these session states.
+    pub fn with_sessions(self, sessions: sessions::Sessions) -> Tokens {
+        Tokens {
+            sessions: Some(sessions),
+            ..self
+        }
+    }
+
+    /// The session states merchant tokens are checked against, once attached.
+    pub fn sessions(&self) -> Option<&sessions::Sessions> {
+        self.sessions.as_ref()
+    }
+
+    /// Issues a token (a customer's; merchants get theirs from [`Tokens::issue_merchant`]).
     pub fn issue(&self, role: Role, sub: i64, shop: i64, now_secs: u64) -> String {
-        let claims = Claims {
+        self.sign(Claims {
             uid: sub,
             shop,
             role,
             iat: now_secs,
             exp: now_secs + self.ttl.as_secs(),
+            generation: 0,
+            sid: 0,
+        })
+    }
+
+    /// Issues a merchant token for a login of employee `employee_id` of `shop_id`, whose
+    /// account is at session generation `generation`; the login gets a random id of its own.
+    pub fn issue_merchant(
+        &self,
+        employee_id: i64,
+        shop_id: i64,
+        generation: i64,
+        now_secs: u64,
+    ) -> String {
+        let sid = loop {
+            let sid = rand::random::<i64>() & i64::MAX;
+            if sid != 0 {
+                break sid;
+            }
         };
+        self.sign(Claims {
+            uid: employee_id,
+            shop: shop_id,
+            role: Role::Merchant,
+            iat: now_secs,
+            exp: now_secs + self.ttl.as_secs(),
+            generation,
+            sid,
+        })
+    }
+
+    fn sign(&self, claims: Claims) -> String {
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.enc)
             .expect("HS256 encoding cannot fail")
     }

@@ -175,6 +175,10 @@ pub struct SettingsLayer {
     /// Deadline of one S3 upload or read, retries included, in seconds (default 10).
     #[arg(long, global = true, env = "SKY_S3_TIMEOUT_SECS")]
     pub s3_timeout_secs: Option<u64>,
+    /// Milliseconds between two reads of session changes made by other instances (disabled
+    /// accounts, changed passwords): how long their sessions may outlive the change here.
+    #[arg(long, global = true, env = "SKY_SESSION_POLL_MS")]
+    pub session_poll_ms: Option<u64>,
 }
 
 impl SettingsLayer {
@@ -237,7 +241,8 @@ impl SettingsLayer {
             s3_secret_access_key,
             s3_virtual_hosted,
             s3_public_url,
-            s3_timeout_secs
+            s3_timeout_secs,
+            session_poll_ms
         )
     }
 }

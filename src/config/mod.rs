@@ -69,7 +69,8 @@ pub struct Settings {
     pub time_zone: chrono_tz::Tz,
     /// Re-alert schedule; `None` disables re-alerts.
     pub realert: Option<RealertSettings>,
-    /// Allowed socket origins; empty means "the request's own host".
+    /// Allowed socket origins; empty means the default: the request's own host and loopback
+    /// pages.
     pub allowed_origins: Vec<String>,
     /// Whether `/ws/{sid}` may be opened without a session.
     pub allow_anonymous_ws: bool,
@@ -87,6 +88,8 @@ pub struct Settings {
     pub demo_data: bool,
     /// Uploaded images: public base URL and storage.
     pub images: ImageSettings,
+    /// Period of the read of session changes made by other instances.
+    pub session_poll: Duration,
 }
 
 /// When and how often a paid order waiting for acceptance is alerted again.

@@ -50,6 +50,13 @@ impl SettingsLayer {
             return Err(bad("SKY_JWT_SECRET", "must be at least 32 characters"));
         }
         let images = image_settings(&self, &database_url)?;
+        let session_poll_ms = self.session_poll_ms.unwrap_or(1000);
+        if !(50..=60_000).contains(&session_poll_ms) {
+            return Err(bad(
+                "--session-poll-ms / SKY_SESSION_POLL_MS",
+                "must be between 50 and 60000",
+            ));
+        }
         let secs = Duration::from_secs;
         Ok(Settings {
             listen,
@@ -83,6 +90,7 @@ impl SettingsLayer {
             broker,
             demo_data: self.demo_data.unwrap_or(true),
             images,
+            session_poll: Duration::from_millis(session_poll_ms),
         })
     }
 
@@ -144,7 +152,8 @@ fn broker(v: Option<&str>) -> Result<BrokerUrl, ConfigError> {
     }
 }
 
-/// Comma-separated origins, without trailing slashes; empty means "the request's own host".
+/// Comma-separated origins, without trailing slashes; empty means the default rule (the
+/// request's own host and loopback pages, `ws::handshake`).
 fn origins(v: Option<&str>) -> Vec<String> {
     v.unwrap_or_default()
         .split(',')
@@ -243,5 +252,13 @@ mod tests {
             ny.resolve().unwrap().time_zone,
             chrono_tz::America::New_York
         );
+        for ms in [0, 49, 60_001] {
+            let e = SettingsLayer {
+                session_poll_ms: Some(ms),
+                ..Default::default()
+            }
+            .resolve();
+            assert!(e.unwrap_err().to_string().contains("SKY_SESSION_POLL_MS"));
+        }
     }
 }

@@ -82,12 +82,6 @@ pub const MAX_SETMEAL_DISHES: usize = 50;
 /// Most copies of one dish in a set meal.
 pub const MAX_COPIES: i64 = 99;
 
-/// The message of a name already taken in the shop: `'<name>'已存在`, quotes included, as the
-/// course's exception handler builds it.
-pub fn already_exists(name: &str) -> String {
-    format!("'{name}'已存在")
-}
-
 /// A name, trimmed: not empty, at most [`MAX_NAME`] characters.
 pub fn name(text: &str) -> Result<String, Refusal> {
     let text = text.trim();
@@ -321,6 +315,6 @@ mod tests {
         let many: Vec<(i64, i64)> = (1..=51).map(|i| (i, 1)).collect();
         assert_eq!(setmeal_dishes(&many), Err(TOO_MANY_DISHES));
         assert_eq!(distinct(&[3, 1, 3, 2, 1]), vec![3, 1, 2]);
-        assert_eq!(already_exists("川菜"), "'川菜'已存在");
+        assert_eq!(crate::domain::already_exists("川菜"), "'川菜'已存在");
     }
 }

@@ -25,3 +25,10 @@ pub mod status;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
 pub struct Refusal(pub &'static str);
+
+/// The message of a unique name already taken (a category, dish or set meal of the shop, an
+/// employee's user name): `'<name>'已存在`, quotes included, as the course's exception handler
+/// builds it.
+pub fn already_exists(name: &str) -> String {
+    format!("'{name}'已存在")
+}

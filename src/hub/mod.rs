@@ -21,6 +21,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use crate::domain::account::{SessionId, SessionState};
 use crate::domain::alert::{AlertRecord, Event};
 use delivery::Delivery;
 use ring::{ConnHandle, ConnShared, Receiver, ShopFeed, fan_out};
@@ -52,6 +53,9 @@ impl ConnKind {
 pub const KILL_SLOW: u8 = 1;
 /// Why the hub wants a connection closed: the server is shutting down (close 1012).
 pub const KILL_RESTART: u8 = 2;
+/// Why the hub wants a connection closed: its merchant's session is over (the account was
+/// disabled or its password changed; close 4003).
+pub const KILL_SESSION: u8 = 3;
 
 /// A change in which shops this instance watches (for a broker that subscribes per shop).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -170,11 +174,26 @@ impl Hub {
             .collect()
     }
 
-    /// Joins a shop's feed. `db_seq` is the shop's last sequence read from the log *before*
-    /// this call: a new feed starts there, so nothing committed earlier is delivered live.
+    /// Joins a shop's feed without a merchant session (an anonymous `/ws/{sid}`; tests). See
+    /// [`Hub::register_session`].
     pub fn register(
         &self,
         shop_id: i64,
+        kind: ConnKind,
+        queue: usize,
+        db_seq: i64,
+    ) -> Registration {
+        self.register_session(shop_id, None, kind, queue, db_seq)
+    }
+
+    /// Joins a shop's feed as the login `session` of an employee (`(employee_id, session)`),
+    /// which [`Hub::end_sessions`] closes when it is over. `db_seq` is the shop's last
+    /// sequence read from the log *before* this call: a new feed starts there, so nothing
+    /// committed earlier is delivered live.
+    pub fn register_session(
+        &self,
+        shop_id: i64,
+        session: Option<(i64, SessionId)>,
         kind: ConnKind,
         queue: usize,
         db_seq: i64,
@@ -187,6 +206,7 @@ impl Hub {
             kind,
             queue,
             shared: shared.clone(),
+            session,
         };
         let (live_after, new_feed, ring) = {
             let mut feeds = self.inner.feeds.lock().expect("feeds lock");
@@ -247,6 +267,30 @@ impl Hub {
         if now_empty {
             self.watch(Watch::Stop(shop_id));
         }
+    }
+
+    /// Closes (reason [`KILL_SESSION`]) every connection of employee `employee_id` whose login
+    /// `state`, the account's new session state, no longer admits; how many.
+    pub fn end_sessions(&self, employee_id: i64, state: &SessionState) -> usize {
+        // A socket joins the feed of its token's shop, which the handshake checked is the
+        // account's: its sockets are all in that one feed.
+        let feeds = self.inner.feeds.lock().expect("feeds lock");
+        let Some(feed) = feeds.get(&state.shop_id) else {
+            return 0;
+        };
+        let mut closed = 0;
+        for c in &feed.conns {
+            if let Some((emp, session)) = c.session
+                && emp == employee_id
+                && !state.admits(state.shop_id, session)
+            {
+                c.shared.close(KILL_SESSION);
+                metrics::counter!("sky_session_socket_closes_total", "kind" => c.kind.label())
+                    .increment(1);
+                closed += 1;
+            }
+        }
+        closed
     }
 
     /// Last sequence delivered to the shop's sockets, if this instance watches it.
@@ -312,6 +356,54 @@ mod tests {
         let seqs: Vec<_> = out.iter().map(|d| d.seq).collect();
         assert_eq!(seqs, vec![Some(5)]);
         assert_eq!(hub.last_seq(1), Some(5));
+    }
+
+    #[test]
+    fn a_change_of_session_state_closes_only_the_logins_it_ends() {
+        use crate::domain::account::{ACTIVE, DISABLED};
+        let hub = Hub::new();
+        let login = |generation, sid| SessionId { generation, sid };
+        let kept = hub.register_session(1, Some((7, login(3, 11))), ConnKind::Rich, 8, 0);
+        let other = hub.register_session(1, Some((7, login(3, 12))), ConnKind::Legacy, 8, 0);
+        let colleague = hub.register_session(1, Some((8, login(3, 13))), ConnKind::Sse, 8, 0);
+        let anonymous = hub.register(1, ConnKind::Legacy, 8, 0);
+        let reason = |r: &Registration| r.shared.reason.load(Ordering::Acquire);
+        // A password change by login 11: the account is at generation 5 and keeps that login.
+        let changed = SessionState {
+            shop_id: 1,
+            status: ACTIVE,
+            generation: 5,
+            keep: 11,
+        };
+        assert_eq!(hub.end_sessions(7, &changed), 1);
+        assert_eq!(
+            [&kept, &other, &colleague, &anonymous].map(reason),
+            [0, KILL_SESSION, 0, 0]
+        );
+        let disabled = SessionState {
+            status: DISABLED,
+            generation: 6,
+            keep: 0,
+            ..changed
+        };
+        assert_eq!(
+            hub.end_sessions(7, &disabled),
+            2,
+            "the closed one is still a member until it leaves"
+        );
+        assert_eq!(reason(&kept), KILL_SESSION);
+        assert_eq!([&colleague, &anonymous].map(reason), [0, 0]);
+        assert_eq!(
+            hub.end_sessions(
+                7,
+                &SessionState {
+                    shop_id: 2,
+                    ..disabled
+                }
+            ),
+            0,
+            "another shop's feed"
+        );
     }
 
     #[test]

@@ -17,13 +17,14 @@ use tokio::sync::Notify;
 
 use super::delivery::Delivery;
 use super::{ConnKind, KILL_SLOW};
+use crate::domain::account::SessionId;
 
 /// State shared between a connection's task and the hub.
 #[derive(Debug, Default)]
 pub struct ConnShared {
     /// Notified when the hub closes the connection.
     pub kill: Notify,
-    /// The reason (`KILL_SLOW`, `KILL_RESTART`), 0 while alive.
+    /// The reason (`KILL_SLOW`, `KILL_RESTART`, `KILL_SESSION`), 0 while alive.
     pub reason: AtomicU8,
     /// The connection's task, woken when its feed has something new or it is closed.
     pub(super) waker: AtomicWaker,
@@ -45,6 +46,8 @@ pub(super) struct ConnHandle {
     pub(super) kind: ConnKind,
     pub(super) queue: u64,
     pub(super) shared: Arc<ConnShared>,
+    /// The merchant login it was opened with (none for an anonymous `/ws/{sid}`).
+    pub(super) session: Option<(i64, SessionId)>,
 }
 
 /// A shop's recent deliveries, read by each of its sockets from its own position. Holds what

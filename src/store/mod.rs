@@ -27,6 +27,7 @@ pub mod catalog;
 pub mod categories;
 pub mod customers;
 pub mod dishes;
+pub mod employees;
 pub mod menu;
 pub mod orders;
 pub mod reports;

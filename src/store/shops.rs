@@ -13,6 +13,7 @@ from_row!(Employee {
     name,
     password_hash,
     status,
+    session_gen,
 });
 
 /// Creates a shop and returns its id.
@@ -41,8 +42,8 @@ pub async fn insert_employee(
     now: i64,
 ) -> Result<i64, StoreError> {
     Ok(sqlx::query_scalar(
-        "INSERT INTO employee (shop_id, username, name, password_hash, status, created_at) \
-         VALUES ($1, $2, $3, $4, $6, $5) RETURNING id",
+        "INSERT INTO employee (shop_id, username, name, password_hash, status, created_at, \
+         updated_at) VALUES ($1, $2, $3, $4, $6, $5, $5) RETURNING id",
     )
     .bind(shop_id)
     .bind(username)
@@ -60,7 +61,8 @@ pub async fn employee_by_username(
     username: &str,
 ) -> Result<Option<Employee>, StoreError> {
     Ok(sqlx::query_as(
-        "SELECT id, shop_id, username, name, password_hash, status FROM employee WHERE username = $1",
+        "SELECT id, shop_id, username, name, password_hash, status, session_gen FROM employee \
+         WHERE username = $1",
     )
     .bind(username)
     .fetch_optional(pool)
@@ -70,7 +72,8 @@ pub async fn employee_by_username(
 /// A merchant account by id.
 pub async fn employee_by_id(pool: &AnyPool, id: i64) -> Result<Option<Employee>, StoreError> {
     Ok(sqlx::query_as(
-        "SELECT id, shop_id, username, name, password_hash, status FROM employee WHERE id = $1",
+        "SELECT id, shop_id, username, name, password_hash, status, session_gen FROM employee \
+         WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(pool)

@@ -13,6 +13,7 @@ pub mod addresses;
 pub mod carts;
 pub mod images;
 pub mod catalog;
+pub mod employees;
 pub mod menu;
 pub mod orders;
 pub mod payments;

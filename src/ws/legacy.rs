@@ -8,7 +8,8 @@ use axum::response::{IntoResponse, Response};
 
 use super::Sockets;
 use super::handshake::{Refused, authenticate, origin_allowed};
-use super::session::{self, Reply, Session};
+use super::session::{self, CLOSE_SESSION_ENDED, Reply, Session};
+use crate::auth::identity::{Merchant, still_current};
 use crate::domain::frames::legacy_frame;
 use crate::hub::ConnKind;
 
@@ -17,12 +18,12 @@ use crate::hub::ConnKind;
 pub async fn upgrade(State(s): State<Sockets>, Path(sid): Path<String>, req: Request) -> Response {
     let (mut parts, _body) = req.into_parts();
     let origins = &s.settings.allowed_origins;
-    let shop_id = match authenticate(origins, &s.tokens, &parts) {
-        Ok(m) => m.shop_id,
+    let (merchant, shop_id) = match authenticate(origins, &s.tokens, &parts).await {
+        Ok(m) => (Some(m), m.shop_id),
         Err(Refused::Unauthorized)
             if s.settings.allow_anonymous_ws && origin_allowed(origins, &parts) =>
         {
-            1
+            (None, 1)
         }
         Err(refused) => return refused.into_response(),
     };
@@ -35,15 +36,27 @@ pub async fn upgrade(State(s): State<Sockets>, Path(sid): Path<String>, req: Req
         shop_id,
         "legacy socket"
     );
-    super::tune(ws).on_upgrade(move |socket| serve(s, shop_id, socket))
+    super::tune(ws).on_upgrade(move |socket| serve(s, merchant, shop_id, socket))
 }
 
-async fn serve(s: Sockets, shop_id: i64, socket: WebSocket) {
+async fn serve(s: Sockets, merchant: Option<Merchant>, shop_id: i64, mut socket: WebSocket) {
     let Ok(db_seq) = s.alerts.max_seq(shop_id).await else {
         return;
     };
     let queue = s.settings.socket_queue;
-    let reg = s.hub.register(shop_id, ConnKind::Legacy, queue, db_seq);
+    let session = merchant.map(|m| (m.employee_id, m.session));
+    let reg = s
+        .hub
+        .register_session(shop_id, session, ConnKind::Legacy, queue, db_seq);
+    // A session ended between the handshake and the registration was missed by the hub.
+    if merchant.is_some_and(|m| !still_current(&s.tokens, &m)) {
+        return session::close(
+            &mut socket,
+            CLOSE_SESSION_ENDED,
+            "session ended: log in again",
+        )
+        .await;
+    }
     let backlog = match s
         .alerts
         .undelivered(shop_id, reg.live_after, s.settings.replay_limit)

@@ -7,6 +7,7 @@
 use axum::extract::ws::Utf8Bytes;
 
 use super::Sockets;
+use crate::auth::identity::Merchant;
 use crate::domain::frames::{live_frame, rich_alert_frame, truncated_frame, welcome_frame};
 use crate::hub::{ConnKind, Registration};
 
@@ -44,21 +45,27 @@ pub struct Opening {
     pub skip_upto: i64,
 }
 
-/// Joins the shop's feed and builds the opening for a client that last saw `last_seq`. Fails
-/// when the log cannot be read (the adapter logs it and ends the connection).
+/// Joins the feed of the merchant's shop (as their session, which ends the connection when it
+/// is over) and builds the opening for a client that last saw `last_seq`. Fails when the log
+/// cannot be read (the adapter logs it and ends the connection).
 pub async fn open(
     s: &Sockets,
-    shop_id: i64,
+    m: &Merchant,
     kind: ConnKind,
     last_seq: Option<i64>,
 ) -> anyhow::Result<Opening> {
+    let shop_id = m.shop_id;
     let db_seq = s.alerts.max_seq(shop_id).await?;
     // A last sequence beyond the log's (a client of a database since reset) is ignored, or
     // it would mute every live alert up to it.
     let last_seq = last_seq.filter(|l| *l <= db_seq);
-    let reg = s
-        .hub
-        .register(shop_id, kind, s.settings.socket_queue, db_seq);
+    let reg = s.hub.register_session(
+        shop_id,
+        Some((m.employee_id, m.session)),
+        kind,
+        s.settings.socket_queue,
+        db_seq,
+    );
     let unhandled = s.alerts.unhandled_ids(shop_id, WELCOME_UNHANDLED).await?;
     let now = reg.live_after;
     let mut events = vec![Opened::new(

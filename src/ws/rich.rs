@@ -14,9 +14,13 @@ use serde_json::json;
 
 use super::Sockets;
 use super::handshake::{Refused, origin_allowed};
-use super::session::{self, CLOSE_BAD_MESSAGE, CLOSE_UNAUTHORIZED, Reply, Session};
+use super::session::{
+    self, CLOSE_BAD_MESSAGE, CLOSE_SESSION_ENDED, CLOSE_UNAUTHORIZED, Reply, Session,
+};
 use crate::alerts::service::Alerts;
-use crate::auth::identity::{Merchant, merchant_from_parts, merchant_from_token};
+use crate::auth::identity::{
+    Merchant, NoMerchant, merchant_from_parts, merchant_from_token, still_current,
+};
 use crate::hub::ConnKind;
 
 /// Time allowed for the first (auth) message.
@@ -29,7 +33,9 @@ pub async fn upgrade(State(s): State<Sockets>, req: Request) -> Response {
     if !origin_allowed(&s.settings.allowed_origins, &parts) {
         return Refused::Origin.into_response();
     }
-    let cookie_merchant = merchant_from_parts(&s.tokens, &parts);
+    // The cookie is read now, when the request's headers are at hand; its session is checked
+    // again once the socket is registered.
+    let cookie_merchant = merchant_from_parts(&s.tokens, &parts).await;
     match WebSocketUpgrade::from_request_parts(&mut parts, &s).await {
         Ok(ws) => super::tune(ws).on_upgrade(move |socket| serve(s, cookie_merchant, socket)),
         Err(e) => e.into_response(),
@@ -57,7 +63,7 @@ fn heartbeat() -> String {
     r#"{"event":"ping"}"#.to_string()
 }
 
-async fn serve(s: Sockets, cookie_merchant: Option<Merchant>, mut socket: WebSocket) {
+async fn serve(s: Sockets, cookie_merchant: Result<Merchant, NoMerchant>, mut socket: WebSocket) {
     let first = tokio::time::timeout(AUTH_TIMEOUT, socket.next()).await;
     let (token, last_seq) = match first {
         Ok(Some(Ok(Message::Text(t)))) => match serde_json::from_str::<ClientMsg>(&t) {
@@ -74,19 +80,33 @@ async fn serve(s: Sockets, cookie_merchant: Option<Merchant>, mut socket: WebSoc
         _ => return session::close(&mut socket, CLOSE_UNAUTHORIZED, "auth timeout").await,
     };
     let merchant = match token {
-        Some(t) => merchant_from_token(&s.tokens, &t),
+        Some(t) => merchant_from_token(&s.tokens, &t).await,
         None => cookie_merchant,
     };
-    let Some(m) = merchant else {
-        return session::close(&mut socket, CLOSE_UNAUTHORIZED, "unauthorized").await;
+    let m = match merchant {
+        Ok(m) => m,
+        Err(NoMerchant::Unauthorized) => {
+            return session::close(&mut socket, CLOSE_UNAUTHORIZED, "unauthorized").await;
+        }
+        Err(NoMerchant::Unavailable) => {
+            return session::close(&mut socket, session::CLOSE_RESTART, "try again").await;
+        }
     };
-    let opening = match super::replay::open(&s, m.shop_id, ConnKind::Rich, last_seq).await {
+    let opening = match super::replay::open(&s, &m, ConnKind::Rich, last_seq).await {
         Ok(o) => o,
         Err(e) => {
             tracing::warn!(error = %e, "opening the alert socket failed");
             return;
         }
     };
+    if !still_current(&s.tokens, &m) {
+        return session::close(
+            &mut socket,
+            CLOSE_SESSION_ENDED,
+            "session ended: log in again",
+        )
+        .await;
+    }
     let frames = opening.events.into_iter().map(|e| e.frame).collect();
     let session = Session {
         kind: ConnKind::Rich,

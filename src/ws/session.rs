@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::alerts::tracker::Tracker;
 use crate::hub::delivery::Delivery;
-use crate::hub::{ConnKind, KILL_RESTART, KILL_SLOW, Registration};
+use crate::hub::{ConnKind, KILL_RESTART, KILL_SESSION, KILL_SLOW, Registration};
 
 /// Close code: the server is restarting or shutting down; reconnect (elsewhere).
 pub const CLOSE_RESTART: u16 = 1012;
@@ -22,6 +22,9 @@ pub const CLOSE_RESTART: u16 = 1012;
 pub const CLOSE_UNAUTHORIZED: u16 = 4001;
 /// Close code: the client sent something that is not the protocol.
 pub const CLOSE_BAD_MESSAGE: u16 = 4002;
+/// Close code: the session is over (the account was disabled or its password changed
+/// elsewhere); log in again, do not reconnect with the same token.
+pub const CLOSE_SESSION_ENDED: u16 = 4003;
 /// Close code: the socket could not keep up; reconnect and replay from the last sequence.
 pub const CLOSE_SLOW: u16 = 4008;
 
@@ -242,8 +245,9 @@ where
     socket.flush().await.is_ok()
 }
 
-/// Closes a socket the hub gave up on: 1012 when the server is shutting down, else 4008 (too
-/// slow: it fell a queue behind, or a write did not finish in time).
+/// Closes a socket the hub gave up on: 1012 when the server is shutting down, 4003 when its
+/// session is over, else 4008 (too slow: it fell a queue behind, or a write did not finish
+/// in time).
 async fn close_killed<S, E>(socket: &mut S, s: &Session)
 where
     S: Sink<Message, Error = E> + Unpin,
@@ -255,6 +259,7 @@ where
         .load(std::sync::atomic::Ordering::Acquire)
     {
         KILL_RESTART => close(socket, CLOSE_RESTART, "server restarting").await,
+        KILL_SESSION => close(socket, CLOSE_SESSION_ENDED, "session ended: log in again").await,
         KILL_SLOW => {
             tracing::info!("closing a socket that could not keep up");
             close(socket, CLOSE_SLOW, "too slow: reconnect and replay").await;

@@ -19,13 +19,14 @@ use super::Sockets;
 use super::handshake::authenticate;
 use super::replay::Opened;
 use crate::alerts::tracker::Tracker;
+use crate::auth::identity::still_current;
 use crate::hub::delivery::Delivery;
 use crate::hub::{ConnKind, Registration};
 
 /// Opens the stream after the origin and session checks.
 pub async fn stream(State(s): State<Sockets>, req: Request) -> Response {
     let (parts, _body) = req.into_parts();
-    let m = match authenticate(&s.settings.allowed_origins, &s.tokens, &parts) {
+    let m = match authenticate(&s.settings.allowed_origins, &s.tokens, &parts).await {
         Ok(m) => m,
         Err(refused) => return refused.into_response(),
     };
@@ -35,13 +36,16 @@ pub async fn stream(State(s): State<Sockets>, req: Request) -> Response {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<i64>().ok())
         .filter(|v| *v >= 0);
-    let opening = match super::replay::open(&s, m.shop_id, ConnKind::Sse, last_seq).await {
+    let opening = match super::replay::open(&s, &m, ConnKind::Sse, last_seq).await {
         Ok(o) => o,
         Err(e) => {
             tracing::warn!(error = %e, "opening the alert stream failed");
             return axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response();
         }
     };
+    if !still_current(&s.tokens, &m) {
+        return axum::http::StatusCode::UNAUTHORIZED.into_response();
+    }
     let state = StreamState {
         first: opening.events.iter().map(opened_event).collect(),
         skip_upto: opening.skip_upto,

@@ -3,7 +3,8 @@
 //! query strings, missing / garbage / forged / expired / wrong-role tokens, customers and
 //! merchants reaching for orders that are not theirs, reminder spam (also across a restart),
 //! bad cart, address and submit input, the menu's endpoints (categories, dishes, set meals),
-//! hostile image uploads, and bad report dates and ranges. On SQLite and PostgreSQL.
+//! employee management's, hostile image uploads, and bad report dates and ranges. On SQLite
+//! and PostgreSQL.
 //!
 //! For every refused request the reply is the contract's envelope (`{"code":0,"msg":…,
 //! "data":null}`, HTTP 200 for a business refusal, HTTP 400 for unparseable input) or a bare
@@ -21,6 +22,7 @@ mod bodies;
 mod cart;
 mod catalog;
 mod catalog_setmeals;
+mod employees;
 mod ids;
 mod json;
 mod ownership;

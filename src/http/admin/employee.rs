@@ -1,7 +1,8 @@
-//! Merchant login (which also sets the HttpOnly session cookie the sockets use) and logout.
+//! Merchant login (which also sets the HttpOnly session cookie the sockets use), logout, the
+//! session's account, and the merchant's own password change.
 
 use axum::extract::{FromRef, State};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
@@ -13,7 +14,7 @@ use crate::http::error::{ApiError, ApiResult, Envelope, done, ok};
 use crate::http::extract::Body;
 use crate::usecases::accounts::Accounts;
 
-/// `/admin/employee/login`, `logout` and `me`.
+/// `/admin/employee/login`, `logout`, `me` and `editPassword`.
 pub fn router<S>() -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
@@ -24,6 +25,7 @@ where
         .route("/admin/employee/login", post(login))
         .route("/admin/employee/logout", post(logout))
         .route("/admin/employee/me", get(me))
+        .route("/admin/employee/editPassword", put(edit_password))
 }
 
 #[derive(Deserialize)]
@@ -104,4 +106,25 @@ async fn me(State(accounts): State<Accounts>, m: Merchant) -> ApiResult<Json<Env
         user_name: emp.username,
         name: emp.name,
     }))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PasswordReq {
+    old_password: Option<String>,
+    new_password: Option<String>,
+}
+
+/// The Navbar's 修改密码 dialog (`{oldPassword,newPassword}`; the YApi doc's `empId` is not
+/// read: the account is the session's). The other sessions of the account end; this one goes
+/// on, as the dialog stays on the page.
+async fn edit_password(
+    State(accounts): State<Accounts>,
+    m: Merchant,
+    Body(req): Body<PasswordReq>,
+) -> ApiResult<Json<Envelope<()>>> {
+    let old = req.old_password.unwrap_or_default();
+    let new = req.new_password.unwrap_or_default();
+    accounts.change_password(&m, &old, &new).await?;
+    Ok(done())
 }

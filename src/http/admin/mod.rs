@@ -9,6 +9,7 @@ mod order;
 mod report;
 mod setmeal;
 mod shop;
+mod staff;
 mod wire;
 mod workspace;
 
@@ -19,6 +20,7 @@ use crate::alerts::service::Alerts;
 use crate::auth::Tokens;
 use crate::usecases::accounts::Accounts;
 use crate::usecases::catalog::Catalog;
+use crate::usecases::employees::Employees;
 use crate::usecases::images::Images;
 use crate::usecases::orders::Orders;
 use crate::usecases::reports::Reports;
@@ -37,6 +39,7 @@ where
     Workspace: FromRef<S>,
     Reports: FromRef<S>,
     Catalog: FromRef<S>,
+    Employees: FromRef<S>,
 {
     Router::new()
         .merge(employee::router())
@@ -48,6 +51,7 @@ where
         .merge(setmeal::router())
         .merge(workspace::router())
         .merge(report::router())
+        .merge(staff::router())
 }
 
 /// `POST /admin/common/upload`, with its own body limit: merged after the global limit.

@@ -24,7 +24,7 @@ mod setmeals;
 
 use super::{Error, Result};
 use crate::domain::Refusal;
-use crate::domain::catalog::already_exists;
+use crate::domain::already_exists;
 use crate::domain::menu::{Dish, Flavor, Setmeal, SetmealDish};
 use crate::store::catalog::NameTaken;
 use crate::store::{Store, WriteTx, catalog};

@@ -10,7 +10,6 @@ import { settled } from './probe.mjs';
 import { button, confirmBox, fill, formItem, openRoute, responseTo, rows, search, toastOf } from './ui.mjs';
 
 const fx = stockFixture();
-const ISSUE11 = 'issue 11: the employee endpoints are missing';
 const E = { username: 'zhangsan01', name: '张三', phone: '13812345678', idNumber: '110101199003071234' };
 const S = { ctx: null };
 
@@ -49,7 +48,7 @@ stockBefore(fx, async () => {
   S.ctx = (await adminSession(fx.browser)).ctx;
 });
 
-stockTest('添加员工: the new employee is listed 启用; no password or hash in the replies; a duplicate account is refused', { todo: ISSUE11 }, async () => {
+stockTest('添加员工: the new employee is listed 启用; no password or hash in the replies; a duplicate account is refused', async () => {
   const list = await openRoute(S.ctx, 'employee', ['employee/page']);
   await button(list.locator('.tableBar'), '+ 添加员工').click();
   await list.locator('.addBrand-container').waitFor();
@@ -76,7 +75,7 @@ stockTest('添加员工: the new employee is listed 启用; no password or hash 
   await again.close();
 });
 
-stockTest('员工管理: 修改 changes the phone; the admin row cannot be edited or disabled', { todo: ISSUE11 }, async () => {
+stockTest('员工管理: 修改 changes the phone; the admin row cannot be edited or disabled', async () => {
   const page = await employeeList();
   const loaded = responseTo(page, `employee/${(await storedEmployee()).id}`);
   await button(rows(page, E.username), '修改').click();
@@ -96,7 +95,7 @@ stockTest('员工管理: 修改 changes the phone; the admin row cannot be edite
   await page.close();
 });
 
-stockTest('禁用: the employee\'s open page loses its socket, is sent to login, and its login says 账号被锁定', { todo: ISSUE11 }, async () => {
+stockTest('禁用: the employee\'s open page loses its socket, is sent to login, and its login says 账号被锁定', async () => {
   // The employee, logged in with the default password, has the order page open.
   const staff = await stockContext(fx.browser);
   try {

@@ -25,10 +25,8 @@ if (MISSING) {
 }
 
 /**
- * The server's settings behind the course's layout.
- * - SKY_ALLOWED_ORIGINS: today the socket refuses the page's `Origin: http://localhost` without
- *   it. Issue 11 item 6 makes a default that works here; then delete the line (or try it now
- *   with SKY_STOCK_NO_ORIGIN_SETTING=1).
+ * The server's settings behind the course's layout. No origin setting: the default admits the
+ * page's loopback origin (`http://localhost`) although nginx sends `Host: webservers`.
  * - SKY_PUBLIC_BASE_URL (the base of uploaded images' URLs): the course's nginx proxies only
  *   /api/, /user/ and /ws/, so the page loads pictures straight from the server, as the
  *   mini-program does: `http://localhost:<port>`. That is also the server's default (the
@@ -37,7 +35,6 @@ if (MISSING) {
  */
 export function stockServerEnv(port) {
   const env = { SKY_ADMIN_PASSWORD: STOCK_ADMIN.password };
-  if (!process.env.SKY_STOCK_NO_ORIGIN_SETTING) env.SKY_ALLOWED_ORIGINS = 'http://localhost';
   if (!process.env.SKY_STOCK_DEFAULT_PUBLIC_BASE) env.SKY_PUBLIC_BASE_URL = `http://localhost:${port}`;
   return env;
 }

@@ -88,8 +88,9 @@ stockTest('Navbar 营业状态设置: 打烊中 then 营业中, seen by the cust
   }
 });
 
-stockTest('Navbar 修改密码: a wrong old password is refused; the new one works', { todo: 'issue 11: PUT /admin/employee/editPassword is missing' }, async () => {
+stockTest('Navbar 修改密码: a wrong old password is refused; the new one works; the other sessions end, this one goes on', async () => {
   const { ctx, page } = await adminSession(fx.browser);
+  const elsewhere = await AdminApi.login(fx.server.base);
   const changeTo = async (oldPassword, newPassword, shot) => {
     await userMenu(page, '修改密码');
     const dlg = dialog(page, '修改密码');
@@ -103,6 +104,8 @@ stockTest('Navbar 修改密码: a wrong old password is refused; the new one wor
   try {
     assert.deepEqual(await changeTo('000000', 'newpass88', true), { type: 'error', text: '密码错误' });
     assert.deepEqual(await changeTo(STOCK_ADMIN.password, 'newpass88'), { type: 'success', text: '密码修改成功' });
+    assert.equal((await elsewhere.call('GET', '/admin/order/statistics')).status, 401, 'the other session ended');
+    // This page's session goes on: the dialog stayed, and the change back below is made from it.
     await AdminApi.login(fx.server.base, { username: STOCK_ADMIN.username, password: 'newpass88' });
     await assert.rejects(AdminApi.login(fx.server.base), /账号或密码错误|密码错误/, 'the old password no longer logs in');
     assert.deepEqual(await changeTo('newpass88', STOCK_ADMIN.password), { type: 'success', text: '密码修改成功' });

@@ -12,7 +12,6 @@ let session;
 
 /** Today's marker per route: the pages whose endpoints are missing (stock-clients.md §2). */
 const TODO = {
-  employee: 'issue 11: /admin/employee/page is missing',
 };
 
 // A merchant session, and orders for the tables: one waiting, one completed.
