@@ -15,7 +15,6 @@ import { button, choose, exactly, confirmBox, dialog, fill, formItem, makePng, o
 const fx = stockFixture();
 // The dish and set-meal forms require an uploaded picture (菜品图片不能为空 / 套餐图片不能为空),
 // and the later flows work on what those forms created.
-const UPLOAD = 'needs /admin/common/upload (upload branch)';
 const S = { ctx: null, dishCat: '川湘小炒', mealCat: '超值套餐', dish: '水煮牛肉', setmeal: '双人超值餐' };
 
 /** The category row whose first cell (分类名称) reads `name`. */
@@ -164,7 +163,7 @@ stockTest('菜品管理 and 套餐管理 on the demo menu: every refused deletio
   for (const p of [dishes, meals, cats]) await p.close();
 });
 
-stockTest('添加菜品: a dish with two flavors and an uploaded picture; the list shows it 停售', { todo: UPLOAD }, async () => {
+stockTest('添加菜品: a dish with two flavors and an uploaded picture; the list shows it 停售', async () => {
   const page = await openRoute(S.ctx, 'dish', ['dish/page', 'category/list']);
   const opened = responseTo(page, 'category/list');
   await button(page.locator('.tableBar'), '+ 新建菜品').click();
@@ -205,7 +204,7 @@ stockTest('添加菜品: a dish with two flavors and an uploaded picture; the li
   await page.close();
 });
 
-stockTest('菜品管理: 修改 changes the price; 启售 puts it on the customer menu; 删除 on sale is refused', { todo: UPLOAD }, async () => {
+stockTest('菜品管理: 修改 changes the price; 启售 puts it on the customer menu; 删除 on sale is refused', async () => {
   const page = await openRoute(S.ctx, 'dish', ['dish/page', 'category/list']);
   await search(page, '请填写菜品名称', S.dish, 'dish/page');
   const loaded = responseTo(page, `dish/${(await stored('dish', S.dish)).id}`);
@@ -234,7 +233,7 @@ stockTest('菜品管理: 修改 changes the price; 启售 puts it on the custome
   await page.close();
 });
 
-stockTest('添加套餐: a set meal of the new dish with a picture; the list shows it 停售', { todo: UPLOAD }, async () => {
+stockTest('添加套餐: a set meal of the new dish with a picture; the list shows it 停售', async () => {
   const page = await openRoute(S.ctx, 'setmeal', ['setmeal/page', 'category/list']);
   const opened = responseTo(page, 'category/list');
   await button(page.locator('.tableBar'), '+ 新建套餐').click();
@@ -270,7 +269,7 @@ stockTest('添加套餐: a set meal of the new dish with a picture; the list sho
   await page.close();
 });
 
-stockTest('套餐管理: 修改; 启售; every refused deletion and start; stopping its dish stops it', { todo: UPLOAD }, async () => {
+stockTest('套餐管理: 修改; 启售; every refused deletion and start; stopping its dish stops it', async () => {
   let page = await openRoute(S.ctx, 'setmeal', ['setmeal/page', 'category/list']);
   const find = async (p, name = S.setmeal) => { await search(p, '请填写套餐名称', name, 'setmeal/page'); return rows(p, name); };
   const id = (await stored('setmeal', S.setmeal)).id;

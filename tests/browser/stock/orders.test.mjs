@@ -101,7 +101,7 @@ stockTest('clicking the notification opens /order?orderId=N with the order\'s de
   }
 });
 
-stockTest('接 单 in the dialog opened from the notification accepts the order', { todo: 'issue 11: the dialog sends {"id":"N"} (a string) and PUT /admin/order/confirm answers 400' }, async () => {
+stockTest('接 单 in the dialog opened from the notification accepts the order', async () => {
   const { ctx, page } = await onOrderPage();
   try {
     const rec = record(page);
@@ -118,7 +118,7 @@ stockTest('接 单 in the dialog opened from the notification accepts the order'
   }
 });
 
-stockTest('拒 单 in the dialog opened from the notification rejects the order with the chosen reason', { todo: 'issue 11: the dialog sends {"id":"N"} (a string) and PUT /admin/order/rejection answers 400' }, async () => {
+stockTest('拒 单 in the dialog opened from the notification rejects the order with the chosen reason', async () => {
   const { ctx, page } = await onOrderPage();
   try {
     const order = await waitingOrder();
