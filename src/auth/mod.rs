@@ -2,6 +2,7 @@
 //! (argon2, on the blocking pool because it is deliberately slow), and the identity behind a
 //! request (`identity`), which REST and the sockets both read.
 
+pub mod hs256;
 pub mod identity;
 
 use std::time::Duration;
@@ -47,6 +48,7 @@ pub struct Tokens {
 impl Tokens {
     /// Tokens signed with `secret`, valid for `ttl`.
     pub fn new(secret: &[u8], ttl: Duration) -> Tokens {
+        hs256::install();
         Tokens {
             enc: EncodingKey::from_secret(secret),
             dec: DecodingKey::from_secret(secret),

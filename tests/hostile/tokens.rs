@@ -1,6 +1,5 @@
 //! Missing, garbage, forged, expired and wrong-role tokens: a bare 401 everywhere.
 
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
 
@@ -14,8 +13,29 @@ fn now_secs() -> i64 {
         .as_secs() as i64
 }
 
+/// The HMAC algorithms a token may name.
+#[derive(Clone, Copy)]
+enum Algorithm {
+    HS256,
+    HS512,
+}
+
+/// A JWT minted by hand (header, claims, HMAC with ring), independent of the crate under test
+/// and of jsonwebtoken's provider, which only knows HS256.
 fn mint(secret: &[u8], alg: Algorithm, claims: &Value) -> String {
-    jsonwebtoken::encode(&Header::new(alg), claims, &EncodingKey::from_secret(secret)).unwrap()
+    let (name, hmac_alg) = match alg {
+        Algorithm::HS256 => ("HS256", ring::hmac::HMAC_SHA256),
+        Algorithm::HS512 => ("HS512", ring::hmac::HMAC_SHA512),
+    };
+    let message = format!(
+        "{}.{}",
+        b64(&json!({"typ": "JWT", "alg": name})),
+        b64(claims)
+    );
+    let tag = ring::hmac::sign(&ring::hmac::Key::new(hmac_alg, secret), message.as_bytes());
+    use base64::Engine as _;
+    let sig = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(tag.as_ref());
+    format!("{message}.{sig}")
 }
 
 fn b64(v: &Value) -> String {
