@@ -63,7 +63,7 @@ impl Tokens {
             shop,
             role,
             iat: now_secs,
-            exp: now_secs + self.ttl.as_secs(),
+            exp: now_secs.saturating_add(self.ttl.as_secs()),
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.enc)
             .expect("HS256 encoding cannot fail")

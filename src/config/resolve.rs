@@ -26,69 +26,112 @@ impl SettingsLayer {
                 "use HH:MM",
             )
         })?;
-        let realert = self.realert();
+        let realert = self.realert()?;
         let broker = broker(self.broker.as_deref())?;
-        let socket_queue = self.socket_queue.unwrap_or(256);
-        if socket_queue == 0 {
-            return Err(bad(
-                "--socket-queue / SKY_SOCKET_QUEUE",
-                "must be at least 1",
-            ));
-        }
-        let replay_limit = self.replay_limit.unwrap_or(500);
-        if replay_limit < 1 {
-            return Err(bad(
-                "--replay-limit / SKY_REPLAY_LIMIT",
-                "must be at least 1",
-            ));
-        }
+        let socket_queue = ranged(
+            self.socket_queue.map(|q| q as u64),
+            256,
+            1..=65_536,
+            "--socket-queue / SKY_SOCKET_QUEUE",
+        )? as usize;
+        let replay_limit = ranged(
+            self.replay_limit.map(|l| l.max(0) as u64),
+            500,
+            1..=10_000,
+            "--replay-limit / SKY_REPLAY_LIMIT",
+        )? as i64;
         if let Some(secret) = &self.jwt_secret
             && secret.len() < 32
         {
             return Err(bad("SKY_JWT_SECRET", "must be at least 32 characters"));
         }
         let secs = Duration::from_secs;
+        let mins = |m: u64| Duration::from_secs(m * 60);
         Ok(Settings {
             listen,
             database_url,
             admin_password: self.admin_password.filter(|p| !p.is_empty()),
             jwt_secret: self.jwt_secret,
-            token_ttl: secs(positive(
+            token_ttl: secs(ranged(
                 self.token_ttl_secs,
                 12 * 3600,
-                "SKY_TOKEN_TTL_SECS",
+                1..=YEAR_SECS,
+                "--token-ttl-secs / SKY_TOKEN_TTL_SECS",
             )?),
             pay_mode,
             wechat,
-            reminder_window: secs(self.reminder_window_secs.unwrap_or(60)),
-            payment_timeout: secs(60 * self.payment_timeout_mins.unwrap_or(15)),
-            payment_timeout_every: secs(positive(
+            reminder_window: secs(ranged(
+                self.reminder_window_secs,
+                60,
+                0..=DAY_SECS,
+                "--reminder-window-secs / SKY_REMINDER_WINDOW_SECS",
+            )?),
+            payment_timeout: mins(ranged(
+                self.payment_timeout_mins,
+                15,
+                1..=YEAR_MINS,
+                "--payment-timeout-mins / SKY_PAYMENT_TIMEOUT_MINS",
+            )?),
+            payment_timeout_every: secs(ranged(
                 self.payment_timeout_every_secs,
                 60,
-                "SKY_PAYMENT_TIMEOUT_EVERY_SECS",
+                1..=DAY_SECS,
+                "--payment-timeout-every-secs / SKY_PAYMENT_TIMEOUT_EVERY_SECS",
             )?),
-            delivery_complete_after: secs(60 * self.delivery_complete_after_mins.unwrap_or(60)),
+            delivery_complete_after: mins(ranged(
+                self.delivery_complete_after_mins,
+                60,
+                1..=YEAR_MINS,
+                "--delivery-complete-after-mins / SKY_DELIVERY_COMPLETE_AFTER_MINS",
+            )?),
             delivery_complete_at,
             realert,
             allowed_origins: origins(self.allowed_origins.as_deref()),
             allow_anonymous_ws: self.allow_anonymous_ws.unwrap_or(false),
             socket_queue,
-            ping_every: secs(positive(self.ping_secs, 25, "SKY_PING_SECS")?),
+            ping_every: secs(ranged(
+                self.ping_secs,
+                25,
+                1..=3600,
+                "--ping-secs / SKY_PING_SECS",
+            )?),
             replay_limit,
-            shutdown_deadline: secs(self.shutdown_secs.unwrap_or(10)),
+            shutdown_deadline: secs(ranged(
+                self.shutdown_secs,
+                10,
+                0..=3600,
+                "--shutdown-secs / SKY_SHUTDOWN_SECS",
+            )?),
             broker,
             demo_data: self.demo_data.unwrap_or(true),
         })
     }
 
     /// The re-alert schedule; none when the delay is 0.
-    fn realert(&self) -> Option<RealertSettings> {
-        let delay = self.realert_delay_secs.unwrap_or(120);
-        (delay > 0).then(|| RealertSettings {
+    fn realert(&self) -> Result<Option<RealertSettings>, ConfigError> {
+        let delay = ranged(
+            self.realert_delay_secs,
+            120,
+            0..=WEEK_SECS,
+            "--realert-delay-secs / SKY_REALERT_DELAY_SECS",
+        )?;
+        let interval = ranged(
+            self.realert_interval_secs.map(|i| i.max(1)),
+            120,
+            1..=WEEK_SECS,
+            "--realert-interval-secs / SKY_REALERT_INTERVAL_SECS",
+        )?;
+        let max = ranged(
+            self.realert_max.map(u64::from),
+            3,
+            0..=100,
+            "--realert-max / SKY_REALERT_MAX",
+        )? as u32;
+        Ok((delay > 0).then(|| RealertSettings {
             delay: Duration::from_secs(delay),
-            interval: Duration::from_secs(self.realert_interval_secs.unwrap_or(120).max(1)),
-            max: self.realert_max.unwrap_or(3),
-        })
+            interval: Duration::from_secs(interval),
+            max,
+        }))
     }
 }
 
@@ -148,10 +191,33 @@ fn origins(v: Option<&str>) -> Vec<String> {
         .collect()
 }
 
-fn positive(v: Option<u64>, default: u64, name: &'static str) -> Result<u64, ConfigError> {
-    match v.unwrap_or(default) {
-        0 => Err(bad(name, "must be greater than 0")),
-        n => Ok(n),
+/// A day, a week and a year in seconds, and a year in minutes: the upper bounds of durations.
+/// Nothing larger makes sense, and these keep every sum and product the service computes with
+/// them (deadlines, token expiries, `2.5 × ping`) far from overflowing.
+pub(super) const DAY_SECS: u64 = 86_400;
+const WEEK_SECS: u64 = 7 * DAY_SECS;
+const YEAR_SECS: u64 = 365 * DAY_SECS;
+const YEAR_MINS: u64 = 365 * 24 * 60;
+
+/// `v` (or the default) when it lies in `range`, else the one-line error naming the setting.
+pub(super) fn ranged(
+    v: Option<u64>,
+    default: u64,
+    range: std::ops::RangeInclusive<u64>,
+    name: &'static str,
+) -> Result<u64, ConfigError> {
+    let n = v.unwrap_or(default);
+    if range.contains(&n) {
+        Ok(n)
+    } else {
+        Err(bad(
+            name,
+            format!(
+                "{n} is out of range: use {} to {}",
+                range.start(),
+                range.end()
+            ),
+        ))
     }
 }
 
@@ -206,5 +272,66 @@ mod tests {
         }
         .resolve();
         assert!(e.unwrap_err().to_string().contains("SKY_JWT_SECRET"));
+    }
+
+    #[test]
+    fn values_that_would_overflow_or_panic_are_refused_at_start_up() {
+        type Set = fn(&mut SettingsLayer);
+        let cases: [(Set, &str); 12] = [
+            (|l| l.ping_secs = Some(u64::MAX), "SKY_PING_SECS"),
+            (|l| l.ping_secs = Some(3601), "SKY_PING_SECS"),
+            (
+                |l| l.payment_timeout_mins = Some(u64::MAX / 2),
+                "SKY_PAYMENT_TIMEOUT_MINS",
+            ),
+            (
+                |l| l.delivery_complete_after_mins = Some(u64::MAX),
+                "SKY_DELIVERY_COMPLETE_AFTER_MINS",
+            ),
+            (|l| l.token_ttl_secs = Some(u64::MAX), "SKY_TOKEN_TTL_SECS"),
+            (
+                |l| l.payment_timeout_every_secs = Some(u64::MAX),
+                "SKY_PAYMENT_TIMEOUT_EVERY_SECS",
+            ),
+            (
+                |l| l.reminder_window_secs = Some(u64::MAX),
+                "SKY_REMINDER_WINDOW_SECS",
+            ),
+            (
+                |l| l.realert_delay_secs = Some(u64::MAX),
+                "SKY_REALERT_DELAY_SECS",
+            ),
+            (
+                |l| l.realert_interval_secs = Some(u64::MAX),
+                "SKY_REALERT_INTERVAL_SECS",
+            ),
+            (|l| l.shutdown_secs = Some(u64::MAX), "SKY_SHUTDOWN_SECS"),
+            (|l| l.socket_queue = Some(usize::MAX), "SKY_SOCKET_QUEUE"),
+            (|l| l.replay_limit = Some(i64::MAX), "SKY_REPLAY_LIMIT"),
+        ];
+        for (set, name) in cases {
+            let mut layer = SettingsLayer::default();
+            set(&mut layer);
+            let e = layer.resolve().map(|_| ()).unwrap_err().to_string();
+            assert!(e.contains(name), "{name}: {e}");
+            assert!(!e.contains('\n'), "one line: {e}");
+        }
+    }
+
+    #[test]
+    fn the_largest_allowed_values_are_usable() {
+        let s = SettingsLayer {
+            ping_secs: Some(3600),
+            token_ttl_secs: Some(365 * 86_400),
+            payment_timeout_mins: Some(525_600),
+            delivery_complete_after_mins: Some(525_600),
+            ..Default::default()
+        }
+        .resolve()
+        .unwrap();
+        // What the socket loop and the token signer compute from them.
+        let _silence = s.ping_every.mul_f32(2.5);
+        let _exp = u64::try_from(i64::MAX / 1000).unwrap() + s.token_ttl.as_secs();
+        assert_eq!(s.payment_timeout, Duration::from_secs(525_600 * 60));
     }
 }

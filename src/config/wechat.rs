@@ -134,7 +134,12 @@ pub(super) fn wechat_settings(l: &SettingsLayer) -> Result<WechatSettings, Confi
         platform_key_pem: pem,
         platform_serial: l.wechat_platform_serial.clone(),
         mchid,
-        max_skew_secs: l.wechat_max_skew_secs.unwrap_or(300) as i64,
+        max_skew_secs: super::resolve::ranged(
+            l.wechat_max_skew_secs,
+            300,
+            0..=super::resolve::DAY_SECS,
+            "SKY_WECHAT_MAX_SKEW_SECS",
+        )? as i64,
         appid,
         app_secret,
         merchant_key_pem,
