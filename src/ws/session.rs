@@ -98,7 +98,10 @@ where
     Fut: std::future::Future<Output = Reply> + Send + 'static,
 {
     async move {
-        if !Box::pin(write_replay(&mut socket, replay)).await {
+        // Every write below runs under the write deadline and the hub's kill switch
+        // (`guarded`), so a peer that stops reading costs at most WRITE_TIMEOUT.
+        if !Box::pin(guarded(write_replay(&mut socket, replay), &s)).await {
+            Box::pin(close_killed(&mut socket, &s)).await;
             return;
         }
         s.tracker.replayed(&std::mem::take(&mut s.replayed_ids));
@@ -112,7 +115,8 @@ where
         let mut ping = tokio::time::interval(s.ping_every);
         ping.reset();
         let mut last_heard = Instant::now();
-        let silence_limit = s.ping_every.mul_f32(2.5);
+        // Settings bound the period to an hour, so 2.5 periods cannot overflow.
+        let silence_limit = s.ping_every.saturating_mul(5) / 2;
         let mut batch: Vec<Arc<Delivery>> = Vec::new();
         loop {
             tokio::select! {
@@ -130,14 +134,7 @@ where
                             Poll::Ready(ok) => ok,
                             // Boxed, like the closes: rare, and inline they would grow the
                             // state every idle socket carries.
-                            Poll::Pending => Box::pin(async {
-                                tokio::select! {
-                                    biased;
-                                    r = tokio::time::timeout(WRITE_TIMEOUT, write) => matches!(r, Ok(true)),
-                                    _ = s.reg.rx.closed() => false,
-                                }
-                            })
-                            .await,
+                            Poll::Pending => Box::pin(guarded(write, &s)).await,
                         }
                     };
                     if !wrote {
@@ -167,7 +164,9 @@ where
                         Some(Ok(Message::Text(t))) => match Box::pin(on_text(t)).await {
                             Reply::Nothing => {}
                             Reply::Frame(f) => {
-                                if socket.send(Message::Text(f.into())).await.is_err() {
+                                let send = async { socket.send(Message::Text(f.into())).await.is_ok() };
+                                if !Box::pin(guarded(send, &s)).await {
+                                    Box::pin(close_killed(&mut socket, &s)).await;
                                     return;
                                 }
                             }
@@ -184,18 +183,42 @@ where
                         tracing::debug!("peer silent too long; dropping socket");
                         return;
                     }
-                    if let Some(h) = heartbeat
-                        && socket.feed(Message::Text(h().into())).await.is_err()
-                    {
-                        return;
-                    }
-                    if socket.send(Message::Ping(Default::default())).await.is_err() {
+                    if !Box::pin(guarded(send_ping(&mut socket, heartbeat), &s)).await {
+                        Box::pin(close_killed(&mut socket, &s)).await;
                         return;
                     }
                 }
             }
         }
     }
+}
+
+/// Runs a write under the write deadline and the hub's kill switch: false when the write
+/// failed, took longer than [`WRITE_TIMEOUT`] (counted as a write timeout), or the hub closed
+/// the socket meanwhile (too slow, or shutting down).
+async fn guarded(write: impl Future<Output = bool>, s: &Session) -> bool {
+    tokio::select! {
+        biased;
+        r = tokio::time::timeout(WRITE_TIMEOUT, write) => r.unwrap_or_else(|_| {
+            metrics::counter!("sky_socket_write_timeouts_total", "kind" => s.kind.label())
+                .increment(1);
+            false
+        }),
+        _ = s.reg.rx.closed() => false,
+    }
+}
+
+/// The heartbeat text frame (richer protocol) and a ping, flushed together.
+async fn send_ping<S, E>(socket: &mut S, heartbeat: Option<fn() -> String>) -> bool
+where
+    S: Sink<Message, Error = E> + Unpin,
+{
+    if let Some(h) = heartbeat
+        && socket.feed(Message::Text(h().into())).await.is_err()
+    {
+        return false;
+    }
+    socket.send(Message::Ping(Default::default())).await.is_ok()
 }
 
 /// Writes the replay (oldest first) and flushes once.
@@ -296,21 +319,35 @@ mod tests {
     #[derive(Debug)]
     struct Gone;
 
-    /// The server's end: what it sends goes to `out`, what it reads comes from `input`.
+    /// The server's end: what it sends goes to `out`, what it reads comes from `input`. While
+    /// `stalled` is set it takes nothing (a peer that stopped reading, its window full).
     struct TestSocket {
         out: mpsc::UnboundedSender<Message>,
         input: mpsc::UnboundedReceiver<Result<Message, Gone>>,
+        stalled: Arc<std::sync::atomic::AtomicBool>,
+    }
+
+    impl TestSocket {
+        fn is_stalled(&self) -> bool {
+            self.stalled.load(std::sync::atomic::Ordering::SeqCst)
+        }
     }
 
     impl Sink<Message> for TestSocket {
         type Error = Gone;
         fn poll_ready(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Result<(), Gone>> {
+            if self.is_stalled() {
+                return Poll::Pending;
+            }
             Poll::Ready(Ok(()))
         }
         fn start_send(self: Pin<&mut Self>, m: Message) -> Result<(), Gone> {
             self.out.send(m).map_err(|_| Gone)
         }
         fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Result<(), Gone>> {
+            if self.is_stalled() {
+                return Poll::Pending;
+            }
             Poll::Ready(Ok(()))
         }
         fn poll_close(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Result<(), Gone>> {
@@ -329,6 +366,7 @@ mod tests {
     struct Client {
         rx: mpsc::UnboundedReceiver<Message>,
         tx: mpsc::UnboundedSender<Result<Message, Gone>>,
+        stalled: Arc<std::sync::atomic::AtomicBool>,
     }
 
     impl Client {
@@ -357,12 +395,33 @@ mod tests {
         fn send(&self, m: Message) {
             self.tx.send(Ok(m)).unwrap();
         }
+
+        /// Stops (or resumes) reading: the server's writes block.
+        fn stall(&self, on: bool) {
+            self.stalled.store(on, std::sync::atomic::Ordering::SeqCst);
+        }
     }
 
     fn pair() -> (TestSocket, Client) {
         let (out, rx) = mpsc::unbounded_channel();
         let (tx, input) = mpsc::unbounded_channel();
-        (TestSocket { out, input }, Client { rx, tx })
+        let stalled = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        (
+            TestSocket {
+                out,
+                input,
+                stalled: stalled.clone(),
+            },
+            Client { rx, tx, stalled },
+        )
+    }
+
+    /// Waits (on the paused clock) for the socket's task to end; how long it took, or `None`
+    /// when it was still running after `limit`.
+    async fn ends_within(task: tokio::task::JoinHandle<()>, limit: Duration) -> Option<Duration> {
+        let start = Instant::now();
+        tokio::time::timeout(limit, task).await.ok()?.unwrap();
+        Some(start.elapsed())
     }
 
     fn seq(n: i64) -> AlertRecord {
@@ -529,5 +588,67 @@ mod tests {
             assert!(matches!(client.next().await, Some(Message::Ping(_))));
             client.send(Message::Pong(Default::default()));
         }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_client_that_never_reads_its_replay_is_dropped_at_the_write_deadline() {
+        let hub = Hub::new();
+        let (socket, client) = pair();
+        client.stall(true);
+        let task = start(
+            socket,
+            session(&hub, ConnKind::Rich, 8, 0),
+            vec!["r1", "r2"],
+        );
+        let took = ends_within(task, Duration::from_secs(600)).await;
+        assert!(
+            took.is_some_and(|t| t <= WRITE_TIMEOUT + Duration::from_secs(2)),
+            "the replay write must give up at the deadline, took {took:?}"
+        );
+        assert_eq!(
+            hub.watched_shops(),
+            Vec::<i64>::new(),
+            "and the socket left the hub"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_reply_or_a_ping_to_a_client_that_stopped_reading_ends_at_the_deadline() {
+        for via_ping in [false, true] {
+            let hub = Hub::new();
+            let (socket, mut client) = pair();
+            let task = start(socket, session(&hub, ConnKind::Rich, 8, 0), vec!["r1"]);
+            assert_eq!(client.text().await, "r1");
+            client.stall(true);
+            if !via_ping {
+                client.send(Message::Text("ping".into()));
+            }
+            // The first ping is due after 25 s; the write deadline runs from then.
+            let took = ends_within(task, Duration::from_secs(600)).await;
+            let limit = Duration::from_secs(25) + WRITE_TIMEOUT + Duration::from_secs(2);
+            assert!(
+                took.is_some_and(|t| t <= limit),
+                "ping: {via_ping}: the write must give up at the deadline, took {took:?}"
+            );
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn shutdown_ends_a_socket_whose_write_is_blocked_at_once() {
+        let hub = Hub::new();
+        let (socket, mut client) = pair();
+        let s = session(&hub, ConnKind::Rich, 8, 0);
+        let stop = s.shutdown.clone();
+        let task = start(socket, s, vec!["r1"]);
+        assert_eq!(client.text().await, "r1");
+        client.stall(true);
+        client.send(Message::Text("ping".into()));
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        stop.cancel();
+        let took = ends_within(task, Duration::from_secs(600)).await;
+        assert!(
+            took.is_some_and(|t| t < Duration::from_secs(3)),
+            "the kill switch, not the 10 s deadline, ends it: {took:?}"
+        );
     }
 }
