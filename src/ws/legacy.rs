@@ -69,6 +69,7 @@ async fn serve(s: Sockets, shop_id: i64, socket: WebSocket) {
         tracker: s.tracker.clone(),
         ping_every: s.settings.ping_every,
         shutdown: s.shutdown.clone(),
+        ignore_binary: true,
     };
     // The stock page sends nothing that matters (the test page may send text): ignore it.
     session::run(socket, session, frames, None, |_| async { Reply::Nothing }).await;

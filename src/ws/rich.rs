@@ -14,7 +14,7 @@ use serde_json::json;
 
 use super::Sockets;
 use super::handshake::{Refused, origin_allowed};
-use super::session::{self, CLOSE_BAD_MESSAGE, CLOSE_UNAUTHORIZED, Reply, Session};
+use super::session::{self, BINARY_REFUSED, CLOSE_BAD_MESSAGE, CLOSE_UNAUTHORIZED, Reply, Session};
 use crate::alerts::service::Alerts;
 use crate::auth::identity::{Merchant, merchant_from_parts, merchant_from_token};
 use crate::hub::ConnKind;
@@ -57,21 +57,51 @@ fn heartbeat() -> String {
     r#"{"event":"ping"}"#.to_string()
 }
 
-async fn serve(s: Sockets, cookie_merchant: Option<Merchant>, mut socket: WebSocket) {
-    let first = tokio::time::timeout(AUTH_TIMEOUT, socket.next()).await;
-    let (token, last_seq) = match first {
-        Ok(Some(Ok(Message::Text(t)))) => match serde_json::from_str::<ClientMsg>(&t) {
-            Ok(ClientMsg::Auth { token, last_seq }) => (token, last_seq),
-            _ => {
-                return session::close(
-                    &mut socket,
-                    CLOSE_BAD_MESSAGE,
-                    "first message must be auth",
-                )
-                .await;
+/// What the client's first message said.
+enum First {
+    /// Authenticate with this token (or the cookie) from this sequence.
+    Auth(Option<String>, Option<i64>),
+    /// Close with this code and reason.
+    Refuse(u16, &'static str),
+    /// The client closed (answered) or the connection failed: nothing more to send.
+    Gone,
+}
+
+/// Waits for the auth message. Pings and pongs are answered and do not end the wait; every
+/// other outcome is named for what it is (a binary frame, a broken frame, a timeout).
+async fn first_message(socket: &mut WebSocket) -> First {
+    let deadline = tokio::time::Instant::now() + AUTH_TIMEOUT;
+    loop {
+        let msg = match tokio::time::timeout_at(deadline, socket.next()).await {
+            Err(_) => return First::Refuse(CLOSE_UNAUTHORIZED, "auth timeout"),
+            Ok(None) => return First::Gone,
+            Ok(Some(Err(e))) => {
+                session::close_after(socket, &e).await;
+                return First::Gone;
             }
-        },
-        _ => return session::close(&mut socket, CLOSE_UNAUTHORIZED, "auth timeout").await,
+            Ok(Some(Ok(m))) => m,
+        };
+        return match msg {
+            Message::Text(t) => match serde_json::from_str::<ClientMsg>(&t) {
+                Ok(ClientMsg::Auth { token, last_seq }) => First::Auth(token, last_seq),
+                _ => First::Refuse(CLOSE_BAD_MESSAGE, "first message must be auth"),
+            },
+            Message::Binary(_) => First::Refuse(CLOSE_BAD_MESSAGE, BINARY_REFUSED),
+            // tungstenite queued the pong; the next read flushes it.
+            Message::Ping(_) | Message::Pong(_) => continue,
+            Message::Close(_) => {
+                session::answer_close(socket).await;
+                First::Gone
+            }
+        };
+    }
+}
+
+async fn serve(s: Sockets, cookie_merchant: Option<Merchant>, mut socket: WebSocket) {
+    let (token, last_seq) = match first_message(&mut socket).await {
+        First::Auth(token, last_seq) => (token, last_seq),
+        First::Refuse(code, reason) => return session::close(&mut socket, code, reason).await,
+        First::Gone => return,
     };
     let merchant = match token {
         Some(t) => merchant_from_token(&s.tokens, &t),
@@ -96,6 +126,7 @@ async fn serve(s: Sockets, cookie_merchant: Option<Merchant>, mut socket: WebSoc
         tracker: s.tracker.clone(),
         ping_every: s.settings.ping_every,
         shutdown: s.shutdown.clone(),
+        ignore_binary: false,
     };
     let alerts = s.alerts.clone();
     session::run(socket, session, frames, Some(heartbeat), move |text| {

@@ -24,6 +24,60 @@ pub const CLOSE_UNAUTHORIZED: u16 = 4001;
 pub const CLOSE_BAD_MESSAGE: u16 = 4002;
 /// Close code: the socket could not keep up; reconnect and replay from the last sequence.
 pub const CLOSE_SLOW: u16 = 4008;
+/// Close code (RFC 6455): a frame that breaks the protocol (reserved bits or opcodes, an
+/// unmasked frame, a fragmented or oversized control frame, a stray continuation…).
+pub const CLOSE_PROTOCOL: u16 = 1002;
+/// Close code (RFC 6455): a text frame or a close reason that is not UTF-8.
+pub const CLOSE_INVALID_DATA: u16 = 1007;
+/// Close code (RFC 6455): a frame or message over the 64 KiB limit.
+pub const CLOSE_TOO_BIG: u16 = 1009;
+/// Reason of the richer protocol's 4002 for a binary frame.
+pub const BINARY_REFUSED: &str = "binary frames are not part of this protocol";
+
+/// A socket's read error: which close frame the peer is owed before the connection ends.
+pub trait ReadError: Send + Sync + 'static {
+    /// The RFC 6455 close code and reason for a frame the peer got wrong; `None` when the
+    /// connection itself failed (reset, I/O error) and there is no one to tell.
+    fn close_code(&self) -> Option<(u16, &'static str)>;
+}
+
+impl ReadError for axum::Error {
+    fn close_code(&self) -> Option<(u16, &'static str)> {
+        use tokio_tungstenite::tungstenite::Error as WsError;
+        use tokio_tungstenite::tungstenite::error::ProtocolError;
+        let e = std::error::Error::source(self)?.downcast_ref::<WsError>()?;
+        match e {
+            WsError::Utf8(_) => Some((CLOSE_INVALID_DATA, "invalid UTF-8")),
+            WsError::Capacity(_) => Some((CLOSE_TOO_BIG, "frame or message over 64 KiB")),
+            WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => None,
+            WsError::Protocol(_) => Some((CLOSE_PROTOCOL, "protocol error")),
+            _ => None,
+        }
+    }
+}
+
+/// Ends a connection after a read error: the close frame it is owed (bounded, like every
+/// close), or nothing when the connection itself failed.
+pub async fn close_after<S, E>(socket: &mut S, e: &E)
+where
+    S: Sink<Message, Error = E> + Unpin,
+    E: ReadError,
+{
+    if let Some((code, reason)) = e.close_code() {
+        metrics::counter!("sky_socket_protocol_errors_total", "code" => code.to_string())
+            .increment(1);
+        close(socket, code, reason).await;
+    }
+}
+
+/// Answers a client's close frame: tungstenite queued the echo; flushing it (bounded) lets
+/// the client see a clean close instead of 1006.
+pub async fn answer_close<S, E>(socket: &mut S)
+where
+    S: Sink<Message, Error = E> + Unpin,
+{
+    let _ = tokio::time::timeout(Duration::from_secs(1), socket.close()).await;
+}
 
 /// Most frames written before one flush.
 const MAX_BATCH: usize = 64;
@@ -46,6 +100,8 @@ pub struct Session {
     pub skip_upto: i64,
     /// Alerts in the replay, recorded as received once the replay is flushed.
     pub replayed_ids: Vec<i64>,
+    /// Binary frames are ignored (the stock page's socket) instead of closing with 4002.
+    pub ignore_binary: bool,
 }
 
 /// What a text message from the client asks for.
@@ -73,7 +129,7 @@ pub async fn run<S, E, F, Fut>(
     on_text: F,
 ) where
     S: Sink<Message, Error = E> + Stream<Item = Result<Message, E>> + Unpin + Send + 'static,
-    E: Send + 'static,
+    E: ReadError,
     F: FnMut(Utf8Bytes) -> Fut + Send + 'static,
     Fut: std::future::Future<Output = Reply> + Send + 'static,
 {
@@ -93,7 +149,7 @@ fn serve<S, E, F, Fut>(
 ) -> impl std::future::Future<Output = ()> + Send + 'static
 where
     S: Sink<Message, Error = E> + Stream<Item = Result<Message, E>> + Unpin + Send + 'static,
-    E: Send + 'static,
+    E: ReadError,
     F: FnMut(Utf8Bytes) -> Fut + Send + 'static,
     Fut: std::future::Future<Output = Reply> + Send + 'static,
 {
@@ -152,11 +208,17 @@ where
                 msg = socket.next() => {
                     last_heard = Instant::now();
                     match msg {
-                        None | Some(Err(_)) => return,
+                        None => return,
+                        Some(Err(e)) => {
+                            Box::pin(close_after(&mut socket, &e)).await;
+                            return;
+                        }
                         Some(Ok(Message::Close(_))) => {
-                            // tungstenite queued the close reply; flush it so the client sees a
-                            // clean close (1000) instead of 1006.
-                            let _ = Box::pin(tokio::time::timeout(Duration::from_secs(1), socket.close())).await;
+                            Box::pin(answer_close(&mut socket)).await;
+                            return;
+                        }
+                        Some(Ok(Message::Binary(_))) if !s.ignore_binary => {
+                            Box::pin(close(&mut socket, CLOSE_BAD_MESSAGE, BINARY_REFUSED)).await;
                             return;
                         }
                         // Boxed: an ack's database work is rare, and inline it would make every
@@ -319,6 +381,12 @@ mod tests {
     #[derive(Debug)]
     struct Gone;
 
+    impl ReadError for Gone {
+        fn close_code(&self) -> Option<(u16, &'static str)> {
+            None
+        }
+    }
+
     /// The server's end: what it sends goes to `out`, what it reads comes from `input`. While
     /// `stalled` is set it takes nothing (a peer that stopped reading, its window full).
     struct TestSocket {
@@ -441,6 +509,7 @@ mod tests {
             shutdown: CancellationToken::new(),
             skip_upto,
             replayed_ids: Vec::new(),
+            ignore_binary: kind == ConnKind::Legacy,
         }
     }
 
