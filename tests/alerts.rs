@@ -798,3 +798,42 @@ async fn truncated_replays_agree_on_socket_and_sse() {
     }
     app.shutdown().await;
 }
+
+/// A first screen reads the shop's sequence, then joins the hub. An alert committed and
+/// handed to the hub in between (the relay was quicker than the screen: it found no feed of
+/// the shop and dropped it) must still reach the screen live, not wait for the next alert.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_alert_between_reading_the_sequence_and_joining_reaches_the_first_screen() {
+    use sky_takeout::hub::ConnKind;
+    let app = common::spawn(Backend::Sqlite).await;
+    let c = app.customer("race-first-screen").await;
+    let dish = app.first_dish(1).await;
+    // The screen reads the sequence…
+    let db_seq = app.state.alerts.max_seq(1).await.unwrap();
+    // …the alert is committed, published and ingested while no feed of shop 1 exists…
+    c.paid_order(dish).await;
+    let pool = app.state.store.pool().clone();
+    assert!(
+        eventually(WAIT, || async {
+            let n: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM alert_log WHERE shop_id = 1 AND published_at IS NOT NULL",
+            )
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+            n == 1
+        })
+        .await
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // …and then the screen joins with the sequence it read.
+    let mut reg = app.state.hub.register(1, ConnKind::Rich, 8, db_seq);
+    assert_eq!(reg.live_after, db_seq, "joined at the sequence it read");
+    let got = tokio::time::timeout(WAIT, reg.rx.recv()).await;
+    let seq = got.ok().flatten().and_then(|d| d.seq);
+    assert_eq!(
+        seq,
+        Some(db_seq + 1),
+        "the alert of the window is delivered live"
+    );
+}

@@ -121,6 +121,7 @@ impl Application {
         let s = &self.state;
         let stop = self.background.clone();
         let ingest_rx = self.ingest_rx.take().expect("started once");
+        s.hub.set_ingest(self.ingest_tx.clone());
         self.tasks.spawn(
             s.hub
                 .clone()

@@ -71,6 +71,8 @@ pub struct Hub {
 struct Inner {
     feeds: Mutex<HashMap<i64, ShopFeed>>,
     next_id: AtomicU64,
+    /// The ingest loop's queue, for the re-read a new feed asks for.
+    ingest: Mutex<Option<mpsc::Sender<ingest::Ingest>>>,
     watch_tx: Mutex<Option<mpsc::UnboundedSender<Watch>>>,
     /// Set once shutdown closed every connection: later ones are closed at once.
     closing: AtomicBool,
@@ -118,6 +120,7 @@ impl Hub {
             inner: Arc::new(Inner {
                 feeds: Mutex::new(HashMap::new()),
                 next_id: AtomicU64::new(1),
+                ingest: Mutex::new(None),
                 watch_tx: Mutex::new(None),
                 closing: AtomicBool::new(false),
                 shutdown_watched: AtomicBool::new(false),
@@ -148,6 +151,27 @@ impl Hub {
         }
     }
 
+    /// The ingest loop's queue: a new feed asks it to re-read its shop's log (see
+    /// [`Hub::register`]).
+    pub fn set_ingest(&self, tx: mpsc::Sender<ingest::Ingest>) {
+        *self.inner.ingest.lock().expect("ingest lock") = Some(tx);
+    }
+
+    /// Asks the ingest loop to deliver whatever the shop's log holds after the feed's last
+    /// sequence. Never waits: on a full queue the request is handed to a task.
+    fn request_resync(&self, shop_id: i64) {
+        let Some(tx) = self.inner.ingest.lock().expect("ingest lock").clone() else {
+            return;
+        };
+        if let Err(mpsc::error::TrySendError::Full(cmd)) =
+            tx.try_send(ingest::Ingest::Resync(shop_id))
+        {
+            tokio::spawn(async move {
+                let _ = tx.send(cmd).await;
+            });
+        }
+    }
+
     /// Sends watch changes to a broker that subscribes per shop.
     pub fn set_watcher(&self, tx: mpsc::UnboundedSender<Watch>) {
         *self.inner.watch_tx.lock().expect("watch lock") = Some(tx);
@@ -172,6 +196,9 @@ impl Hub {
 
     /// Joins a shop's feed. `db_seq` is the shop's last sequence read from the log *before*
     /// this call: a new feed starts there, so nothing committed earlier is delivered live.
+    /// An alert committed after that read but handed to the hub before the feed existed was
+    /// dropped (no feed, no sockets); so a new feed also asks the ingest loop to re-read the
+    /// shop's log after `db_seq`, which delivers it live, in order, before anything newer.
     pub fn register(
         &self,
         shop_id: i64,
@@ -208,6 +235,7 @@ impl Hub {
             (feed.last_seq, new_feed, feed.ring.clone())
         };
         if new_feed {
+            self.request_resync(shop_id);
             self.watch(Watch::Start(shop_id));
         }
         trim_after_burst();
