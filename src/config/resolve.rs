@@ -69,7 +69,7 @@ impl SettingsLayer {
             payment_timeout: mins(ranged(
                 self.payment_timeout_mins,
                 15,
-                1..=YEAR_MINS,
+                0..=YEAR_MINS,
                 "--payment-timeout-mins / SKY_PAYMENT_TIMEOUT_MINS",
             )?),
             payment_timeout_every: secs(ranged(
@@ -81,7 +81,7 @@ impl SettingsLayer {
             delivery_complete_after: mins(ranged(
                 self.delivery_complete_after_mins,
                 60,
-                1..=YEAR_MINS,
+                0..=YEAR_MINS,
                 "--delivery-complete-after-mins / SKY_DELIVERY_COMPLETE_AFTER_MINS",
             )?),
             delivery_complete_at,
