@@ -43,7 +43,6 @@ pub struct Application {
     listener: TcpListener,
     state: AppState,
     background: CancellationToken,
-    tasks: TaskTracker,
     relay_rx: Option<tokio::sync::mpsc::Receiver<Event>>,
     relay: Relay,
     ingest_tx: tokio::sync::mpsc::Sender<Ingest>,
@@ -95,7 +94,6 @@ impl Application {
             listener,
             state,
             background: CancellationToken::new(),
-            tasks: TaskTracker::new(),
             relay_rx: Some(relay_rx),
             relay,
             ingest_tx,
@@ -119,10 +117,11 @@ impl Application {
     /// serving so tests can drive them.
     fn start_background(&mut self) {
         let s = &self.state;
+        let tasks = &s.tasks;
         let stop = self.background.clone();
         let ingest_rx = self.ingest_rx.take().expect("started once");
         s.hub.set_ingest(self.ingest_tx.clone());
-        self.tasks.spawn(
+        tasks.spawn(
             s.hub
                 .clone()
                 .run_ingest(ingest_rx, s.store.clone(), stop.clone()),
@@ -138,7 +137,7 @@ impl Application {
             // gap: compare the watched shops with the log every few seconds (one query).
             let ingest = self.ingest_tx.clone();
             let stop = stop.clone();
-            self.tasks.spawn(async move {
+            tasks.spawn(async move {
                 let mut tick = tokio::time::interval(Duration::from_secs(5));
                 loop {
                     tokio::select! {
@@ -153,18 +152,16 @@ impl Application {
             broker,
         };
         let relay_rx = self.relay_rx.take().expect("started once");
-        self.tasks.spawn(relay::run(
+        tasks.spawn(relay::run(
             relay_rx,
             self.relay.clone(),
             s.store.clone(),
             outlets,
             stop.clone(),
         ));
-        self.tasks
-            .spawn(s.tracker.clone().run(s.store.clone(), stop.clone()));
+        tasks.spawn(s.tracker.clone().run(s.store.clone(), stop.clone()));
         let leader = crate::tasks::leader::Leader::default();
-        self.tasks
-            .spawn(leader.clone().run(s.store.clone(), stop.clone()));
+        tasks.spawn(leader.clone().run(s.store.clone(), stop.clone()));
         let jobs = crate::tasks::Jobs {
             orders: s.orders.clone(),
             alerts: s.alerts.clone(),
@@ -172,9 +169,9 @@ impl Application {
             settings: (*s.settings).clone(),
             leader,
         };
-        self.tasks.spawn(crate::tasks::run(jobs, stop.clone()));
+        tasks.spawn(crate::tasks::run(jobs, stop.clone()));
         let metrics = s.metrics.clone();
-        self.tasks.spawn(async move {
+        tasks.spawn(async move {
             // Drains histogram samples into buckets so memory stays flat without scrapes.
             let mut tick = tokio::time::interval(Duration::from_secs(5));
             loop {
@@ -204,13 +201,42 @@ impl Application {
             _ = token.cancelled() => {}
         }
         token.cancel();
+        let stopping = std::time::Instant::now();
         if tokio::time::timeout(deadline, server).await.is_err() {
             tracing::warn!(?deadline, "requests still running at the shutdown deadline");
         }
+        // Sockets were told to close (1012) when the token was cancelled; once they have, the
+        // delivered marks are flushed and the background tasks stop. Then every task of the
+        // one tracker (jobs, relay and its marks flusher, brokers, hub, sockets) is waited
+        // for, within what is left of the deadline, before the pool closes under them.
+        let left = || {
+            deadline
+                .saturating_sub(stopping.elapsed())
+                .max(Duration::from_secs(2))
+        };
+        // A socket records a delivery after its write completes, so the last flush of the
+        // delivered marks waits until every socket and stream has ended.
+        if tokio::time::timeout(left(), state.hub.drained())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                sockets = state.hub.connections(),
+                "sockets still open at the shutdown deadline"
+            );
+        }
         state.tracker.flush(&state.store).await;
         self.background.cancel();
-        self.tasks.close();
-        let _ = tokio::time::timeout(Duration::from_secs(2), self.tasks.wait()).await;
+        state.tasks.close();
+        if tokio::time::timeout(left(), state.tasks.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                tasks = state.tasks.len(),
+                "tasks still running at the shutdown deadline; closing the database under them"
+            );
+        }
         state.store.close().await;
         tracing::info!("stopped");
         Ok(())
@@ -292,6 +318,7 @@ fn state(
     settings: Settings,
 ) -> AppState {
     let (s, c) = (store.clone(), clock.clone());
+    let tasks = TaskTracker::new();
     let wechat_client = wechat.as_ref().map(|w| w.client.clone());
     AppState {
         orders: Orders::new(
@@ -319,13 +346,14 @@ fn state(
         shops: Shops::new(s.clone(), c.clone()),
         menu: Menu::new(s.clone()),
         alerts: Alerts::new(s, c, relay.clone()),
-        hub: Hub::new(),
+        hub: Hub::with_tasks(tasks.clone()),
         tracker: Tracker::default(),
         store,
         clock,
         tokens,
         settings: Arc::new(settings),
         shutdown: CancellationToken::new(),
+        tasks,
         metrics: metrics::handle(),
     }
 }

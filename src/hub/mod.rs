@@ -15,11 +15,12 @@ pub mod ring;
 mod trim;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use tokio::sync::mpsc;
+use tokio::sync::{Notify, mpsc};
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 use crate::domain::alert::{AlertRecord, Event};
 use delivery::Delivery;
@@ -71,6 +72,10 @@ pub struct Hub {
 struct Inner {
     feeds: Mutex<HashMap<i64, ShopFeed>>,
     next_id: AtomicU64,
+    /// Registrations alive (sockets and streams, until their task drops them).
+    total: AtomicUsize,
+    /// Notified when the last registration is dropped.
+    drained: Notify,
     /// The ingest loop's queue, for the re-read a new feed asks for.
     ingest: Mutex<Option<mpsc::Sender<ingest::Ingest>>>,
     watch_tx: Mutex<Option<mpsc::UnboundedSender<Watch>>>,
@@ -78,6 +83,9 @@ struct Inner {
     closing: AtomicBool,
     /// Whether the shutdown watcher runs.
     shutdown_watched: AtomicBool,
+    /// The service's tasks (one tracker, waited on before the database closes): the
+    /// watcher, deferred resync requests, the allocator trims and the sockets' own tasks.
+    tasks: TaskTracker,
 }
 
 /// A connection's membership; leaving the hub happens when it is dropped.
@@ -114,16 +122,24 @@ impl Default for Hub {
 }
 
 impl Hub {
-    /// An empty hub.
+    /// An empty hub with a tracker of its own.
     pub fn new() -> Hub {
+        Hub::with_tasks(TaskTracker::new())
+    }
+
+    /// An empty hub whose tasks run on the service's tracker.
+    pub fn with_tasks(tasks: TaskTracker) -> Hub {
         Hub {
             inner: Arc::new(Inner {
                 feeds: Mutex::new(HashMap::new()),
                 next_id: AtomicU64::new(1),
+                total: AtomicUsize::new(0),
+                drained: Notify::new(),
                 ingest: Mutex::new(None),
                 watch_tx: Mutex::new(None),
                 closing: AtomicBool::new(false),
                 shutdown_watched: AtomicBool::new(false),
+                tasks,
             }),
         }
     }
@@ -135,7 +151,7 @@ impl Hub {
             return;
         }
         let (hub, stop) = (self.clone(), stop.clone());
-        tokio::spawn(async move {
+        self.inner.tasks.spawn(async move {
             stop.cancelled().await;
             hub.close_all();
         });
@@ -149,6 +165,11 @@ impl Hub {
                 c.shared.close(KILL_RESTART);
             }
         }
+    }
+
+    /// The tracker the hub and the sockets spawn their tasks on.
+    pub fn tasks(&self) -> &TaskTracker {
+        &self.inner.tasks
     }
 
     /// The ingest loop's queue: a new feed asks it to re-read its shop's log (see
@@ -166,7 +187,7 @@ impl Hub {
         if let Err(mpsc::error::TrySendError::Full(cmd)) =
             tx.try_send(ingest::Ingest::Resync(shop_id))
         {
-            tokio::spawn(async move {
+            self.inner.tasks.spawn(async move {
                 let _ = tx.send(cmd).await;
             });
         }
@@ -180,6 +201,24 @@ impl Hub {
     fn watch(&self, w: Watch) {
         if let Some(tx) = self.inner.watch_tx.lock().expect("watch lock").as_ref() {
             let _ = tx.send(w);
+        }
+    }
+
+    /// Sockets and streams registered now (until their tasks end).
+    pub fn connections(&self) -> usize {
+        self.inner.total.load(Ordering::Acquire)
+    }
+
+    /// Resolves once no registration is left: every socket and stream task has ended, so
+    /// none can record a delivery any more (shutdown waits for this before its last flush).
+    pub async fn drained(&self) {
+        loop {
+            // Created before the check: notify_waiters reaches it even before it is polled.
+            let notified = self.inner.drained.notified();
+            if self.connections() == 0 {
+                return;
+            }
+            notified.await;
         }
     }
 
@@ -232,13 +271,14 @@ impl Hub {
                 shared.close(KILL_RESTART);
             }
             feed.conns.push(handle);
+            self.inner.total.fetch_add(1, Ordering::AcqRel);
             (feed.last_seq, new_feed, feed.ring.clone())
         };
         if new_feed {
             self.request_resync(shop_id);
             self.watch(Watch::Start(shop_id));
         }
-        trim_after_burst();
+        trim_after_burst(&self.inner.tasks);
         metrics::gauge!("sky_connections_open", "kind" => kind.label()).increment(1.0);
         Registration {
             rx: Receiver {
@@ -270,10 +310,13 @@ impl Hub {
         }
         if let Some(kind) = removed_kind {
             metrics::gauge!("sky_connections_open", "kind" => kind.label()).decrement(1.0);
-            trim_after_burst();
+            trim_after_burst(&self.inner.tasks);
         }
         if now_empty {
             self.watch(Watch::Stop(shop_id));
+        }
+        if self.inner.total.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.inner.drained.notify_waiters();
         }
     }
 

@@ -35,7 +35,9 @@ pub async fn upgrade(State(s): State<Sockets>, Path(sid): Path<String>, req: Req
         shop_id,
         "legacy socket"
     );
-    super::tune(ws).on_upgrade(move |socket| serve(s, shop_id, socket))
+    // Tracked from the upgrade on, so shutdown also waits for sockets still opening.
+    let tasks = s.tasks.clone();
+    super::tune(ws).on_upgrade(move |socket| tasks.track_future(serve(s, shop_id, socket)))
 }
 
 async fn serve(s: Sockets, shop_id: i64, socket: WebSocket) {
@@ -72,5 +74,8 @@ async fn serve(s: Sockets, shop_id: i64, socket: WebSocket) {
         ignore_binary: true,
     };
     // The stock page sends nothing that matters (the test page may send text): ignore it.
-    session::run(socket, session, frames, None, |_| async { Reply::Nothing }).await;
+    session::run(&s.tasks, socket, session, frames, None, |_| async {
+        Reply::Nothing
+    })
+    .await;
 }

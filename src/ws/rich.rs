@@ -11,10 +11,13 @@ use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
 use serde::Deserialize;
 use serde_json::json;
+use tokio_util::sync::CancellationToken;
 
 use super::Sockets;
 use super::handshake::{Refused, origin_allowed};
-use super::session::{self, BINARY_REFUSED, CLOSE_BAD_MESSAGE, CLOSE_UNAUTHORIZED, Reply, Session};
+use super::session::{
+    self, BINARY_REFUSED, CLOSE_BAD_MESSAGE, CLOSE_RESTART, CLOSE_UNAUTHORIZED, Reply, Session,
+};
 use crate::alerts::service::Alerts;
 use crate::auth::identity::{Merchant, merchant_from_parts, merchant_from_token};
 use crate::hub::ConnKind;
@@ -31,7 +34,12 @@ pub async fn upgrade(State(s): State<Sockets>, req: Request) -> Response {
     }
     let cookie_merchant = merchant_from_parts(&s.tokens, &parts);
     match WebSocketUpgrade::from_request_parts(&mut parts, &s).await {
-        Ok(ws) => super::tune(ws).on_upgrade(move |socket| serve(s, cookie_merchant, socket)),
+        Ok(ws) => {
+            // Tracked from the upgrade on, so shutdown also waits for sockets still opening.
+            let tasks = s.tasks.clone();
+            super::tune(ws)
+                .on_upgrade(move |socket| tasks.track_future(serve(s, cookie_merchant, socket)))
+        }
         Err(e) => e.into_response(),
     }
 }
@@ -68,11 +76,16 @@ enum First {
 }
 
 /// Waits for the auth message. Pings and pongs are answered and do not end the wait; every
-/// other outcome is named for what it is (a binary frame, a broken frame, a timeout).
-async fn first_message(socket: &mut WebSocket) -> First {
+/// other outcome is named for what it is (a binary frame, a broken frame, a timeout, the
+/// server shutting down).
+async fn first_message(socket: &mut WebSocket, shutdown: &CancellationToken) -> First {
     let deadline = tokio::time::Instant::now() + AUTH_TIMEOUT;
     loop {
-        let msg = match tokio::time::timeout_at(deadline, socket.next()).await {
+        let next = tokio::select! {
+            n = tokio::time::timeout_at(deadline, socket.next()) => n,
+            _ = shutdown.cancelled() => return First::Refuse(CLOSE_RESTART, "server restarting"),
+        };
+        let msg = match next {
             Err(_) => return First::Refuse(CLOSE_UNAUTHORIZED, "auth timeout"),
             Ok(None) => return First::Gone,
             Ok(Some(Err(e))) => {
@@ -98,7 +111,7 @@ async fn first_message(socket: &mut WebSocket) -> First {
 }
 
 async fn serve(s: Sockets, cookie_merchant: Option<Merchant>, mut socket: WebSocket) {
-    let (token, last_seq) = match first_message(&mut socket).await {
+    let (token, last_seq) = match first_message(&mut socket, &s.shutdown).await {
         First::Auth(token, last_seq) => (token, last_seq),
         First::Refuse(code, reason) => return session::close(&mut socket, code, reason).await,
         First::Gone => return,
@@ -129,10 +142,17 @@ async fn serve(s: Sockets, cookie_merchant: Option<Merchant>, mut socket: WebSoc
         ignore_binary: false,
     };
     let alerts = s.alerts.clone();
-    session::run(socket, session, frames, Some(heartbeat), move |text| {
-        let alerts = alerts.clone();
-        async move { on_message(&alerts, m, &text).await }
-    })
+    session::run(
+        &s.tasks,
+        socket,
+        session,
+        frames,
+        Some(heartbeat),
+        move |text| {
+            let alerts = alerts.clone();
+            async move { on_message(&alerts, m, &text).await }
+        },
+    )
     .await;
 }
 

@@ -120,8 +120,10 @@ pub enum Reply {
 ///
 /// The socket is served by a task of its own and this returns at once: the caller's task
 /// (the upgrade, authentication and replay) carries kilobytes of state an idle screen does
-/// not need, and it ends here instead of living as long as the socket.
+/// not need, and it ends here instead of living as long as the socket. The task runs on
+/// `tasks`, the service's tracker, so shutdown waits for it.
 pub async fn run<S, E, F, Fut>(
+    tasks: &tokio_util::task::TaskTracker,
     socket: S,
     s: Session,
     replay: Vec<Utf8Bytes>,
@@ -133,7 +135,7 @@ pub async fn run<S, E, F, Fut>(
     F: FnMut(Utf8Bytes) -> Fut + Send + 'static,
     Fut: std::future::Future<Output = Reply> + Send + 'static,
 {
-    tokio::spawn(serve(socket, s, replay, heartbeat, on_text));
+    tasks.spawn(serve(socket, s, replay, heartbeat, on_text));
 }
 
 /// The socket's task. Written as a function returning an `async move` block that uses its

@@ -53,8 +53,9 @@ pub enum Broker {
 }
 
 impl Broker {
-    /// Starts the broker's tasks: publishing, and subscribing for the shops the hub watches
-    /// (feeding the hub's ingest queue).
+    /// Starts the broker's tasks (on the hub's tracker, so shutdown waits for them):
+    /// publishing, and subscribing for the shops the hub watches (feeding the hub's ingest
+    /// queue).
     pub fn start(
         url: &BrokerUrl,
         hub: &Hub,
@@ -68,8 +69,9 @@ impl Broker {
             BrokerUrl::Memory => return Broker::Memory,
             BrokerUrl::Redis(u) => {
                 hub.set_watcher(watch_tx);
-                tokio::spawn(redis::publisher(u.clone(), rx, stop.clone()));
-                tokio::spawn(redis::subscriber(
+                hub.tasks()
+                    .spawn(redis::publisher(u.clone(), rx, stop.clone()));
+                hub.tasks().spawn(redis::subscriber(
                     u.clone(),
                     hub.clone(),
                     watch_rx,
@@ -80,7 +82,7 @@ impl Broker {
             }
             BrokerUrl::Nats(u) => {
                 hub.set_watcher(watch_tx);
-                tokio::spawn(nats::run(
+                hub.tasks().spawn(nats::run(
                     u.clone(),
                     hub.clone(),
                     rx,

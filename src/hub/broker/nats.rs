@@ -58,7 +58,10 @@ pub async fn run(
     };
     let mut subs: HashMap<i64, JoinHandle<()>> = HashMap::new();
     for shop in hub.watched_shops() {
-        subs.insert(shop, subscribe(&client, shop, ingest.clone(), origin).await);
+        subs.insert(
+            shop,
+            subscribe(&hub, &client, shop, ingest.clone(), origin).await,
+        );
     }
     loop {
         tokio::select! {
@@ -74,7 +77,7 @@ pub async fn run(
             }
             w = watch.recv() => match w {
                 Some(Watch::Start(shop)) => {
-                    if let Some(old) = subs.insert(shop, subscribe(&client, shop, ingest.clone(), origin).await) {
+                    if let Some(old) = subs.insert(shop, subscribe(&hub, &client, shop, ingest.clone(), origin).await) {
                         old.abort();
                     }
                     let _ = ingest.send(Ingest::Resync(shop)).await;
@@ -97,13 +100,14 @@ pub async fn run(
 /// One shop's subscription, forwarding to the hub until aborted (dropping the subscriber
 /// unsubscribes).
 async fn subscribe(
+    hub: &Hub,
     client: &async_nats::Client,
     shop: i64,
     ingest: mpsc::Sender<Ingest>,
     origin: u64,
 ) -> JoinHandle<()> {
     let sub = client.subscribe(subject(shop)).await;
-    tokio::spawn(async move {
+    hub.tasks().spawn(async move {
         let mut sub = match sub {
             Ok(s) => s,
             Err(e) => {
