@@ -13,6 +13,7 @@ pub mod delivery;
 pub mod ingest;
 pub mod ring;
 mod trim;
+pub mod watch;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -26,6 +27,7 @@ use crate::domain::alert::{AlertRecord, Event};
 use delivery::Delivery;
 use ring::{ConnHandle, ConnShared, Receiver, ShopFeed, fan_out};
 use trim::trim_after_burst;
+use watch::WatchChanges;
 
 /// What kind of socket a connection is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,15 +56,6 @@ pub const KILL_SLOW: u8 = 1;
 /// Why the hub wants a connection closed: the server is shutting down (close 1012).
 pub const KILL_RESTART: u8 = 2;
 
-/// A change in which shops this instance watches (for a broker that subscribes per shop).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Watch {
-    /// The first local socket of the shop arrived.
-    Start(i64),
-    /// The last local socket of the shop left.
-    Stop(i64),
-}
-
 /// The hub. Cheap to clone.
 #[derive(Clone)]
 pub struct Hub {
@@ -78,7 +71,8 @@ struct Inner {
     drained: Notify,
     /// The ingest loop's queue, for the re-read a new feed asks for.
     ingest: Mutex<Option<mpsc::Sender<ingest::Ingest>>>,
-    watch_tx: Mutex<Option<mpsc::UnboundedSender<Watch>>>,
+    /// Shops whose feed started or stopped, for a broker that subscribes per shop.
+    watch: Mutex<Option<WatchChanges>>,
     /// Set once shutdown closed every connection: later ones are closed at once.
     closing: AtomicBool,
     /// Whether the shutdown watcher runs.
@@ -136,7 +130,7 @@ impl Hub {
                 total: AtomicUsize::new(0),
                 drained: Notify::new(),
                 ingest: Mutex::new(None),
-                watch_tx: Mutex::new(None),
+                watch: Mutex::new(None),
                 closing: AtomicBool::new(false),
                 shutdown_watched: AtomicBool::new(false),
                 tasks,
@@ -193,15 +187,30 @@ impl Hub {
         }
     }
 
-    /// Sends watch changes to a broker that subscribes per shop.
-    pub fn set_watcher(&self, tx: mpsc::UnboundedSender<Watch>) {
-        *self.inner.watch_tx.lock().expect("watch lock") = Some(tx);
+    /// Starts recording which shops' feeds start or stop, for a broker that subscribes per
+    /// shop; it reconciles each changed shop with [`Hub::is_watched`].
+    pub fn watch_changes(&self) -> WatchChanges {
+        self.inner
+            .watch
+            .lock()
+            .expect("watch lock")
+            .get_or_insert_with(WatchChanges::default)
+            .clone()
     }
 
-    fn watch(&self, w: Watch) {
-        if let Some(tx) = self.inner.watch_tx.lock().expect("watch lock").as_ref() {
-            let _ = tx.send(w);
+    fn watch(&self, shop_id: i64) {
+        if let Some(w) = self.inner.watch.lock().expect("watch lock").as_ref() {
+            w.mark(shop_id);
         }
+    }
+
+    /// True while this instance has a socket or stream of the shop.
+    pub fn is_watched(&self, shop_id: i64) -> bool {
+        self.inner
+            .feeds
+            .lock()
+            .expect("feeds lock")
+            .contains_key(&shop_id)
     }
 
     /// Sockets and streams registered now (until their tasks end).
@@ -276,7 +285,7 @@ impl Hub {
         };
         if new_feed {
             self.request_resync(shop_id);
-            self.watch(Watch::Start(shop_id));
+            self.watch(shop_id);
         }
         trim_after_burst(&self.inner.tasks);
         metrics::gauge!("sky_connections_open", "kind" => kind.label()).increment(1.0);
@@ -313,7 +322,7 @@ impl Hub {
             trim_after_burst(&self.inner.tasks);
         }
         if now_empty {
-            self.watch(Watch::Stop(shop_id));
+            self.watch(shop_id);
         }
         if self.inner.total.fetch_sub(1, Ordering::AcqRel) == 1 {
             self.inner.drained.notify_waiters();
@@ -388,18 +397,22 @@ mod tests {
     #[test]
     fn the_first_socket_starts_watching_a_shop_and_the_last_stops() {
         let hub = Hub::new();
-        let (tx, mut rx) = mpsc::unbounded_channel();
-        hub.set_watcher(tx);
+        let changes = hub.watch_changes();
         let a = hub.register(7, ConnKind::Legacy, 8, 0);
         let b = hub.register(7, ConnKind::Sse, 8, 0);
-        assert_eq!(rx.try_recv().ok(), Some(Watch::Start(7)));
-        assert!(rx.try_recv().is_err(), "one start per shop");
+        assert_eq!(changes.pending(), 1, "one change per shop");
+        assert!(hub.is_watched(7));
         assert_eq!(hub.watched_shops(), vec![7]);
         drop(a);
-        assert!(rx.try_recv().is_err());
+        assert!(hub.is_watched(7));
         drop(b);
-        assert_eq!(rx.try_recv().ok(), Some(Watch::Stop(7)));
+        assert!(!hub.is_watched(7));
         assert!(hub.watched_shops().is_empty());
         assert_eq!(hub.last_seq(7), None);
+        assert_eq!(
+            changes.pending(),
+            1,
+            "started and stopped: still one dirty shop"
+        );
     }
 }
