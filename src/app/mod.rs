@@ -2,6 +2,7 @@
 //! token and every long-lived task. `Application::build` binds the listener (port 0 in tests)
 //! and exposes the real port; `run_until` serves until the given future resolves.
 
+pub mod listener;
 pub mod metrics;
 pub mod ops;
 pub mod routes;
@@ -192,7 +193,15 @@ impl Application {
         let deadline = state.settings.shutdown_deadline;
         let router = routes::router(state.clone());
         let serve_token = token.clone();
-        let listener = axum::serve::ListenerExt::tap_io(self.listener, tune_socket);
+        let caps = state.settings.caps;
+        tracing::info!(
+            connections = caps.connections,
+            sockets = caps.sockets,
+            sockets_per_shop = caps.sockets_per_shop,
+            handshakes = caps.handshakes,
+            "connection caps"
+        );
+        let listener = listener::CappedListener::new(self.listener, caps.connections);
         let server = axum::serve(listener, router)
             .with_graceful_shutdown(async move { serve_token.cancelled().await });
         let server = tokio::spawn(async move { server.await });
@@ -241,15 +250,6 @@ impl Application {
         tracing::info!("stopped");
         Ok(())
     }
-}
-
-/// Per-connection socket options. No Nagle delay: alerts are small and latency matters. A
-/// fixed send buffer (the kernel doubles it to 64 KiB) instead of loopback autotuning (which
-/// grows to megabytes): a screen that stops reading then blocks its writer after ~800 frames,
-/// its bounded queue fills and it is closed as slow, instead of the kernel hoarding data.
-fn tune_socket(tcp: &mut tokio::net::TcpStream) {
-    let _ = tcp.set_nodelay(true);
-    let _ = socket2::SockRef::from(&*tcp).set_send_buffer_size(32 * 1024);
 }
 
 async fn seed_if_empty(store: &Store, settings: &Settings, clock: &Clock) -> anyhow::Result<()> {
@@ -319,6 +319,9 @@ fn state(
 ) -> AppState {
     let (s, c) = (store.clone(), clock.clone());
     let tasks = TaskTracker::new();
+    let hub = Hub::with_tasks(tasks.clone());
+    hub.set_limits(settings.caps.sockets, settings.caps.sockets_per_shop);
+    let handshakes = Arc::new(tokio::sync::Semaphore::new(settings.caps.handshakes));
     let wechat_client = wechat.as_ref().map(|w| w.client.clone());
     AppState {
         orders: Orders::new(
@@ -346,13 +349,14 @@ fn state(
         shops: Shops::new(s.clone(), c.clone()),
         menu: Menu::new(s.clone()),
         alerts: Alerts::new(s, c, relay.clone()),
-        hub: Hub::with_tasks(tasks.clone()),
+        hub,
         tracker: Tracker::default(),
         store,
         clock,
         tokens,
         settings: Arc::new(settings),
         shutdown: CancellationToken::new(),
+        handshakes,
         tasks,
         metrics: metrics::handle(),
     }

@@ -58,6 +58,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// Cancelled when the server starts shutting down.
     pub shutdown: CancellationToken,
+    /// Slots for sockets and streams in handshake (`--max-handshakes`).
+    pub handshakes: Arc<tokio::sync::Semaphore>,
     /// Every task of the service (background jobs, relay, brokers, the hub's, each socket's):
     /// shutdown waits for all of them before the database closes.
     pub tasks: TaskTracker,
@@ -97,6 +99,7 @@ impl FromRef<AppState> for Sockets {
             settings: app.settings.clone(),
             shutdown: app.shutdown.clone(),
             tasks: app.tasks.clone(),
+            handshakes: app.handshakes.clone(),
         }
     }
 }

@@ -120,6 +120,19 @@ pub struct SettingsLayer {
     /// Most alerts replayed on one connect before the client is told to use REST.
     #[arg(long, global = true, env = "SKY_REPLAY_LIMIT")]
     pub replay_limit: Option<i64>,
+    /// Most TCP connections open at once (HTTP, sockets, streams); one more is answered 503
+    /// and closed. Default: the descriptor limit minus 200.
+    #[arg(long, global = true, env = "SKY_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
+    /// Most WebSockets and SSE streams open at once. Default: max connections minus 200.
+    #[arg(long, global = true, env = "SKY_MAX_SOCKETS")]
+    pub max_sockets: Option<usize>,
+    /// Most WebSockets and SSE streams of one shop open at once.
+    #[arg(long, global = true, env = "SKY_MAX_SOCKETS_PER_SHOP")]
+    pub max_sockets_per_shop: Option<usize>,
+    /// Most sockets and streams between the upgrade request and going live (auth, replay).
+    #[arg(long, global = true, env = "SKY_MAX_HANDSHAKES")]
+    pub max_handshakes: Option<usize>,
     /// Seconds that shutdown waits for requests and sockets before exiting.
     #[arg(long, global = true, env = "SKY_SHUTDOWN_SECS")]
     pub shutdown_secs: Option<u64>,
@@ -177,6 +190,10 @@ impl SettingsLayer {
             socket_queue,
             ping_secs,
             replay_limit,
+            max_connections,
+            max_sockets,
+            max_sockets_per_shop,
+            max_handshakes,
             shutdown_secs,
             broker,
             demo_data

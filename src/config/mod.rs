@@ -74,12 +74,29 @@ pub struct Settings {
     pub ping_every: Duration,
     /// Replay bound per connect.
     pub replay_limit: i64,
+    /// Connection caps.
+    pub caps: Caps,
     /// Shutdown deadline.
     pub shutdown_deadline: Duration,
     /// Broker between instances.
     pub broker: BrokerUrl,
     /// Seed demo data into an empty database.
     pub demo_data: bool,
+}
+
+/// What one instance holds at most; past each cap a connection is refused (HTTP 503 with
+/// `Retry-After`, or close 1013 after an upgrade) and counted in
+/// `sky_connections_refused_total{reason}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Caps {
+    /// TCP connections open at once (reason `connections`).
+    pub connections: usize,
+    /// WebSockets and SSE streams open at once (reason `sockets`).
+    pub sockets: usize,
+    /// WebSockets and SSE streams of one shop (reason `shop_sockets`).
+    pub sockets_per_shop: usize,
+    /// Sockets and streams between the upgrade request and going live (reason `handshakes`).
+    pub handshakes: usize,
 }
 
 /// When and how often a paid order waiting for acceptance is alerted again.

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::layer::SettingsLayer;
 use super::wechat::wechat_settings;
-use super::{BrokerUrl, ConfigError, PayMode, RealertSettings, Settings, bad};
+use super::{BrokerUrl, Caps, ConfigError, PayMode, RealertSettings, Settings, bad};
 
 impl SettingsLayer {
     /// Validates the merged layer into settings, applying defaults.
@@ -45,6 +45,7 @@ impl SettingsLayer {
         {
             return Err(bad("SKY_JWT_SECRET", "must be at least 32 characters"));
         }
+        let caps = self.caps()?;
         let secs = Duration::from_secs;
         let mins = |m: u64| Duration::from_secs(m * 60);
         Ok(Settings {
@@ -96,6 +97,7 @@ impl SettingsLayer {
                 "--ping-secs / SKY_PING_SECS",
             )?),
             replay_limit,
+            caps,
             shutdown_deadline: secs(ranged(
                 self.shutdown_secs,
                 10,
@@ -104,6 +106,42 @@ impl SettingsLayer {
             )?),
             broker,
             demo_data: self.demo_data.unwrap_or(true),
+        })
+    }
+
+    /// The connection caps. The defaults fit the process's descriptor limit: 200 descriptors
+    /// stay for the database, files and the listener, 200 connections for plain HTTP.
+    fn caps(&self) -> Result<Caps, ConfigError> {
+        let fds = descriptor_limit();
+        let connections = ranged(
+            self.max_connections.map(|n| n as u64),
+            fds.saturating_sub(RESERVED_FDS).max(64),
+            1..=1_000_000,
+            "--max-connections / SKY_MAX_CONNECTIONS",
+        )?;
+        let sockets = ranged(
+            self.max_sockets.map(|n| n as u64),
+            connections.saturating_sub(HTTP_ROOM).max(1),
+            1..=connections,
+            "--max-sockets / SKY_MAX_SOCKETS (at most --max-connections)",
+        )?;
+        let sockets_per_shop = ranged(
+            self.max_sockets_per_shop.map(|n| n as u64),
+            1000.min(sockets),
+            1..=sockets,
+            "--max-sockets-per-shop / SKY_MAX_SOCKETS_PER_SHOP (at most --max-sockets)",
+        )?;
+        let handshakes = ranged(
+            self.max_handshakes.map(|n| n as u64),
+            2048.min(sockets),
+            1..=sockets,
+            "--max-handshakes / SKY_MAX_HANDSHAKES (at most --max-sockets)",
+        )?;
+        Ok(Caps {
+            connections: connections as usize,
+            sockets: sockets as usize,
+            sockets_per_shop: sockets_per_shop as usize,
+            handshakes: handshakes as usize,
         })
     }
 
@@ -198,6 +236,26 @@ pub(super) const DAY_SECS: u64 = 86_400;
 const WEEK_SECS: u64 = 7 * DAY_SECS;
 const YEAR_SECS: u64 = 365 * DAY_SECS;
 const YEAR_MINS: u64 = 365 * 24 * 60;
+
+/// Descriptors kept for everything but accepted connections (database pool, files, the
+/// listener), and connections kept for plain HTTP when sockets are at their cap.
+const RESERVED_FDS: u64 = 200;
+const HTTP_ROOM: u64 = 200;
+
+/// The process's soft limit on open descriptors (`ulimit -n`); 1024 when unknown.
+fn descriptor_limit() -> u64 {
+    let mut rl = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit only writes the struct it is given.
+    let ok = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut rl) } == 0;
+    if ok && rl.rlim_cur != libc::RLIM_INFINITY {
+        rl.rlim_cur
+    } else {
+        1024
+    }
+}
 
 /// `v` (or the default) when it lies in `range`, else the one-line error naming the setting.
 pub(super) fn ranged(
@@ -316,6 +374,38 @@ mod tests {
             assert!(e.contains(name), "{name}: {e}");
             assert!(!e.contains('\n'), "one line: {e}");
         }
+    }
+
+    #[test]
+    fn caps_default_to_the_descriptor_limit_and_nest() {
+        let fds = descriptor_limit();
+        let c = SettingsLayer::default().resolve().unwrap().caps;
+        assert_eq!(c.connections as u64, fds.saturating_sub(200).max(64));
+        assert!(c.sockets < c.connections && c.sockets_per_shop <= c.sockets);
+        assert!(c.handshakes <= c.sockets);
+        let e = SettingsLayer {
+            max_connections: Some(10),
+            max_sockets: Some(11),
+            ..Default::default()
+        }
+        .resolve()
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("SKY_MAX_SOCKETS"), "{e}");
+        let c = SettingsLayer {
+            max_connections: Some(10),
+            max_sockets: Some(5),
+            max_sockets_per_shop: Some(2),
+            max_handshakes: Some(1),
+            ..Default::default()
+        }
+        .resolve()
+        .unwrap()
+        .caps;
+        assert_eq!(
+            (c.connections, c.sockets, c.sockets_per_shop, c.handshakes),
+            (10, 5, 2, 1)
+        );
     }
 
     #[test]

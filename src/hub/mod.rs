@@ -11,6 +11,7 @@
 pub mod broker;
 pub mod delivery;
 pub mod ingest;
+pub mod limits;
 pub mod ring;
 mod trim;
 pub mod watch;
@@ -69,6 +70,9 @@ struct Inner {
     total: AtomicUsize,
     /// Notified when the last registration is dropped.
     drained: Notify,
+    /// Most registrations in all, and per shop (`limits`).
+    max_sockets: AtomicUsize,
+    max_per_shop: AtomicUsize,
     /// The ingest loop's queue, for the re-read a new feed asks for.
     ingest: Mutex<Option<mpsc::Sender<ingest::Ingest>>>,
     /// Shops whose feed started or stopped, for a broker that subscribes per shop.
@@ -129,6 +133,8 @@ impl Hub {
                 next_id: AtomicU64::new(1),
                 total: AtomicUsize::new(0),
                 drained: Notify::new(),
+                max_sockets: AtomicUsize::new(usize::MAX),
+                max_per_shop: AtomicUsize::new(usize::MAX),
                 ingest: Mutex::new(None),
                 watch: Mutex::new(None),
                 closing: AtomicBool::new(false),
@@ -254,6 +260,21 @@ impl Hub {
         queue: usize,
         db_seq: i64,
     ) -> Registration {
+        self.join(shop_id, kind, queue, db_seq, false)
+            .expect("joining without the caps cannot be refused")
+    }
+
+    /// Joins the shop's feed (as [`Hub::register`]); with `capped`, refuses when the hub
+    /// holds its most sockets in all or for this shop (checked under the same lock as the
+    /// join, so concurrent handshakes cannot overshoot).
+    fn join(
+        &self,
+        shop_id: i64,
+        kind: ConnKind,
+        queue: usize,
+        db_seq: i64,
+        capped: bool,
+    ) -> Result<Registration, limits::Full> {
         let shared = Arc::new(ConnShared::default());
         let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
         let queue = queue.max(1) as u64;
@@ -265,6 +286,9 @@ impl Hub {
         };
         let (live_after, new_feed, ring) = {
             let mut feeds = self.inner.feeds.lock().expect("feeds lock");
+            if capped {
+                self.check_room(&feeds, Some(shop_id))?;
+            }
             let new_feed = !feeds.contains_key(&shop_id);
             let feed = feeds.entry(shop_id).or_insert_with(|| ShopFeed {
                 last_seq: db_seq,
@@ -289,7 +313,7 @@ impl Hub {
         }
         trim_after_burst(&self.inner.tasks);
         metrics::gauge!("sky_connections_open", "kind" => kind.label()).increment(1.0);
-        Registration {
+        Ok(Registration {
             rx: Receiver {
                 ring,
                 shared: shared.clone(),
@@ -299,7 +323,7 @@ impl Hub {
             hub: self.clone(),
             shop_id,
             id,
-        }
+        })
     }
 
     fn leave(&self, shop_id: i64, id: u64) {

@@ -7,7 +7,9 @@ use axum::extract::{FromRequestParts, Path, Request, State};
 use axum::response::{IntoResponse, Response};
 
 use super::Sockets;
-use super::handshake::{Refused, authenticate, origin_allowed};
+use super::handshake::{
+    Admitted, Refused, admit, authenticate, origin_allowed, refuse, refused_after_upgrade,
+};
 use super::session::{self, Reply, Session};
 use crate::domain::frames::legacy_frame;
 use crate::hub::ConnKind;
@@ -26,6 +28,10 @@ pub async fn upgrade(State(s): State<Sockets>, Path(sid): Path<String>, req: Req
         }
         Err(refused) => return refused.into_response(),
     };
+    let admitted = match admit(&s, Some(shop_id)) {
+        Ok(a) => a,
+        Err(reason) => return refuse(reason),
+    };
     let ws = match WebSocketUpgrade::from_request_parts(&mut parts, &s).await {
         Ok(ws) => ws,
         Err(e) => return e.into_response(),
@@ -37,15 +43,23 @@ pub async fn upgrade(State(s): State<Sockets>, Path(sid): Path<String>, req: Req
     );
     // Tracked from the upgrade on, so shutdown also waits for sockets still opening.
     let tasks = s.tasks.clone();
-    super::tune(ws).on_upgrade(move |socket| tasks.track_future(serve(s, shop_id, socket)))
+    super::tune(ws)
+        .on_upgrade(move |socket| tasks.track_future(serve(s, shop_id, socket, admitted)))
 }
 
-async fn serve(s: Sockets, shop_id: i64, socket: WebSocket) {
+/// Opens the socket; its handshake slot is released when this returns (it is live).
+async fn serve(s: Sockets, shop_id: i64, mut socket: WebSocket, _admitted: Admitted) {
     let Ok(db_seq) = s.alerts.max_seq(shop_id).await else {
         return;
     };
     let queue = s.settings.socket_queue;
-    let reg = s.hub.register(shop_id, ConnKind::Legacy, queue, db_seq);
+    let reg = match s.hub.try_register(shop_id, ConnKind::Legacy, queue, db_seq) {
+        Ok(reg) => reg,
+        Err(full) => {
+            let (code, reason) = refused_after_upgrade(full);
+            return session::close(&mut socket, code, reason).await;
+        }
+    };
     let backlog = match s
         .alerts
         .undelivered(shop_id, reg.live_after, s.settings.replay_limit)

@@ -8,7 +8,21 @@ use axum::extract::ws::Utf8Bytes;
 
 use super::Sockets;
 use crate::domain::frames::{live_frame, rich_alert_frame, truncated_frame, welcome_frame};
+use crate::hub::limits::Full;
 use crate::hub::{ConnKind, Registration};
+
+/// Why an opening failed.
+#[derive(Debug)]
+pub enum OpenError {
+    /// The hub holds its most sockets (in all or for the shop): refused, retry later.
+    Full(Full),
+    /// The log could not be read (logged by the adapter, the connection ends).
+    Log(anyhow::Error),
+}
+
+fn log(e: impl Into<anyhow::Error>) -> OpenError {
+    OpenError::Log(e.into())
+}
 
 /// Most unhandled alert ids in `welcome`.
 const WELCOME_UNHANDLED: i64 = 200;
@@ -44,22 +58,27 @@ pub struct Opening {
     pub skip_upto: i64,
 }
 
-/// Joins the shop's feed and builds the opening for a client that last saw `last_seq`. Fails
-/// when the log cannot be read (the adapter logs it and ends the connection).
+/// Joins the shop's feed (within the hub's caps) and builds the opening for a client that
+/// last saw `last_seq`. Fails when the hub is full or the log cannot be read.
 pub async fn open(
     s: &Sockets,
     shop_id: i64,
     kind: ConnKind,
     last_seq: Option<i64>,
-) -> anyhow::Result<Opening> {
-    let db_seq = s.alerts.max_seq(shop_id).await?;
+) -> Result<Opening, OpenError> {
+    let db_seq = s.alerts.max_seq(shop_id).await.map_err(log)?;
     // A last sequence beyond the log's (a client of a database since reset) is ignored, or
     // it would mute every live alert up to it.
     let last_seq = last_seq.filter(|l| *l <= db_seq);
     let reg = s
         .hub
-        .register(shop_id, kind, s.settings.socket_queue, db_seq);
-    let unhandled = s.alerts.unhandled_ids(shop_id, WELCOME_UNHANDLED).await?;
+        .try_register(shop_id, kind, s.settings.socket_queue, db_seq)
+        .map_err(OpenError::Full)?;
+    let unhandled = s
+        .alerts
+        .unhandled_ids(shop_id, WELCOME_UNHANDLED)
+        .await
+        .map_err(log)?;
     let now = reg.live_after;
     let mut events = vec![Opened::new(
         "welcome",
@@ -67,7 +86,11 @@ pub async fn open(
         welcome_frame(shop_id, now, &unhandled),
     )];
     if let Some(last) = last_seq {
-        events.extend(missed(s, shop_id, kind, last.max(0), now).await?);
+        events.extend(
+            missed(s, shop_id, kind, last.max(0), now)
+                .await
+                .map_err(log)?,
+        );
     }
     Ok(Opening {
         skip_upto: now.max(last_seq.unwrap_or(0)),

@@ -14,7 +14,8 @@ use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
 use super::Sockets;
-use super::handshake::{Refused, origin_allowed};
+use super::handshake::{Admitted, Refused, admit, origin_allowed, refuse, refused_after_upgrade};
+use super::replay::OpenError;
 use super::session::{
     self, BINARY_REFUSED, CLOSE_BAD_MESSAGE, CLOSE_RESTART, CLOSE_UNAUTHORIZED, Reply, Session,
 };
@@ -33,12 +34,18 @@ pub async fn upgrade(State(s): State<Sockets>, req: Request) -> Response {
         return Refused::Origin.into_response();
     }
     let cookie_merchant = merchant_from_parts(&s.tokens, &parts);
+    // The shop is known only from the auth message: the per-shop cap is checked then.
+    let admitted = match admit(&s, None) {
+        Ok(a) => a,
+        Err(reason) => return refuse(reason),
+    };
     match WebSocketUpgrade::from_request_parts(&mut parts, &s).await {
         Ok(ws) => {
             // Tracked from the upgrade on, so shutdown also waits for sockets still opening.
             let tasks = s.tasks.clone();
-            super::tune(ws)
-                .on_upgrade(move |socket| tasks.track_future(serve(s, cookie_merchant, socket)))
+            super::tune(ws).on_upgrade(move |socket| {
+                tasks.track_future(serve(s, cookie_merchant, socket, admitted))
+            })
         }
         Err(e) => e.into_response(),
     }
@@ -110,7 +117,14 @@ async fn first_message(socket: &mut WebSocket, shutdown: &CancellationToken) -> 
     }
 }
 
-async fn serve(s: Sockets, cookie_merchant: Option<Merchant>, mut socket: WebSocket) {
+/// Authenticates and opens the socket; its handshake slot is released when this returns
+/// (live or refused).
+async fn serve(
+    s: Sockets,
+    cookie_merchant: Option<Merchant>,
+    mut socket: WebSocket,
+    _admitted: Admitted,
+) {
     let (token, last_seq) = match first_message(&mut socket, &s.shutdown).await {
         First::Auth(token, last_seq) => (token, last_seq),
         First::Refuse(code, reason) => return session::close(&mut socket, code, reason).await,
@@ -125,7 +139,11 @@ async fn serve(s: Sockets, cookie_merchant: Option<Merchant>, mut socket: WebSoc
     };
     let opening = match super::replay::open(&s, m.shop_id, ConnKind::Rich, last_seq).await {
         Ok(o) => o,
-        Err(e) => {
+        Err(OpenError::Full(full)) => {
+            let (code, reason) = refused_after_upgrade(full);
+            return session::close(&mut socket, code, reason).await;
+        }
+        Err(OpenError::Log(e)) => {
             tracing::warn!(error = %e, "opening the alert socket failed");
             return;
         }

@@ -31,6 +31,9 @@ pub const CLOSE_PROTOCOL: u16 = 1002;
 pub const CLOSE_INVALID_DATA: u16 = 1007;
 /// Close code (RFC 6455): a frame or message over the 64 KiB limit.
 pub const CLOSE_TOO_BIG: u16 = 1009;
+/// Close code (RFC 6455 "try again later"): the server holds its most sockets, in all or
+/// for this shop; reconnect after a backoff.
+pub const CLOSE_TRY_AGAIN: u16 = 1013;
 /// Reason of the richer protocol's 4002 for a binary frame.
 pub const BINARY_REFUSED: &str = "binary frames are not part of this protocol";
 
