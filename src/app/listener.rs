@@ -27,6 +27,18 @@ const BUSY: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nR
 Content-Type: application/json\r\nContent-Length: 61\r\n\r\n\
 {\"code\":0,\"msg\":\"\xe6\x9c\x8d\xe5\x8a\xa1\xe7\xb9\x81\xe5\xbf\x99\xef\xbc\x8c\xe8\xaf\xb7\xe7\xa8\x8d\xe5\x90\x8e\xe5\x86\x8d\xe8\xaf\x95\",\"data\":null}";
 
+/// The peer address of a connection, as axum's connect info (`ConnectInfo<Peer>`).
+#[derive(Debug, Clone, Copy)]
+pub struct Peer(pub SocketAddr);
+
+impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, CappedListener>>
+    for Peer
+{
+    fn connect_info(stream: axum::serve::IncomingStream<'_, CappedListener>) -> Self {
+        Peer(*stream.remote_addr())
+    }
+}
+
 /// A TCP listener that holds at most `max` connections.
 pub struct CappedListener {
     inner: TcpListener,

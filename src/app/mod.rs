@@ -20,6 +20,8 @@ use tokio_util::task::TaskTracker;
 use crate::alerts::relay::{self, Relay};
 use crate::alerts::service::Alerts;
 use crate::alerts::tracker::Tracker;
+use crate::auth::gate::PasswordGate;
+use crate::auth::throttle::{Limits, LoginThrottle};
 use crate::auth::{Tokens, hash_password, random_string};
 use crate::config::{BrokerUrl, Settings};
 use crate::domain::alert::Event;
@@ -202,6 +204,7 @@ impl Application {
             "connection caps"
         );
         let listener = listener::CappedListener::new(self.listener, caps.connections);
+        let router = router.into_make_service_with_connect_info::<listener::Peer>();
         let server = axum::serve(listener, router)
             .with_graceful_shutdown(async move { serve_token.cancelled().await });
         let server = tokio::spawn(async move { server.await });
@@ -308,6 +311,21 @@ fn wechat_pay(settings: &Settings) -> anyhow::Result<Option<WechatPay>> {
     }))
 }
 
+/// The bound on password verifications of the settings.
+fn login_gate(settings: &Settings) -> PasswordGate {
+    PasswordGate::new(settings.login.concurrency, settings.login.wait)
+}
+
+/// The failed-login throttle of the settings.
+fn login_throttle(settings: &Settings) -> LoginThrottle {
+    let l = &settings.login;
+    LoginThrottle::new(Limits {
+        per_account: l.per_account,
+        per_address: l.per_address,
+        window: l.lockout,
+    })
+}
+
 /// The use cases over one store, clock and relay, and the state that holds them.
 fn state(
     store: Store,
@@ -345,7 +363,8 @@ fn state(
             tokens.clone(),
             settings.pay_mode,
             wechat_client,
-        ),
+        )
+        .with_login_limits(login_gate(&settings), login_throttle(&settings)),
         shops: Shops::new(s.clone(), c.clone()),
         menu: Menu::new(s.clone()),
         alerts: Alerts::new(s, c, relay.clone()),

@@ -1,14 +1,18 @@
-//! Tokens (JWT, HS256, secret from configuration or the database), password hashing
-//! (argon2, on the blocking pool because it is deliberately slow), and the identity behind a
+//! Tokens (JWT, HS256 on ring: `hs256`, secret from configuration or the database), password
+//! hashing (argon2, on the blocking pool because it is deliberately slow; `gate` bounds the
+//! verifications outsiders can start, `throttle` locks accounts and addresses after failed
+//! logins), the client address a request comes from (`client`), and the identity behind a
 //! request (`identity`), which REST and the sockets both read.
 
+pub mod client;
+pub mod gate;
 pub mod hs256;
 pub mod identity;
+pub mod throttle;
 
 use std::time::Duration;
 
-use argon2::password_hash::phc::PasswordHash;
-use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use argon2::password_hash::PasswordHasher;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
@@ -101,19 +105,12 @@ pub fn hash_password_blocking(password: &str) -> String {
         .to_string()
 }
 
-/// Checks a password against a stored hash (off the async threads). False for a malformed hash.
+/// Checks a password against a stored hash (off the async threads), unbounded: requests from
+/// outside go through a [`gate::PasswordGate`]. False for a malformed hash.
 pub async fn verify_password(password: String, hash: String) -> bool {
-    tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&hash)
-            .map(|h| {
-                argon2::Argon2::default()
-                    .verify_password(password.as_bytes(), &h)
-                    .is_ok()
-            })
-            .unwrap_or(false)
-    })
-    .await
-    .unwrap_or(false)
+    tokio::task::spawn_blocking(move || gate::verify_blocking(&password, &hash))
+        .await
+        .unwrap_or(false)
 }
 
 /// A random alphanumeric string (generated secrets and passwords).

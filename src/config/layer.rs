@@ -133,6 +133,24 @@ pub struct SettingsLayer {
     /// Most sockets and streams between the upgrade request and going live (auth, replay).
     #[arg(long, global = true, env = "SKY_MAX_HANDSHAKES")]
     pub max_handshakes: Option<usize>,
+    /// Most password verifications at once (default: twice the cores).
+    #[arg(long, global = true, env = "SKY_LOGIN_CONCURRENCY")]
+    pub login_concurrency: Option<usize>,
+    /// Milliseconds a login waits for a verification slot before it is refused (登录繁忙).
+    #[arg(long, global = true, env = "SKY_LOGIN_WAIT_MS")]
+    pub login_wait_ms: Option<u64>,
+    /// Failed logins of one account that lock it for the lockout window.
+    #[arg(long, global = true, env = "SKY_LOGIN_MAX_FAILURES")]
+    pub login_max_failures: Option<u32>,
+    /// Failed logins from one client address that lock it for the lockout window.
+    #[arg(long, global = true, env = "SKY_LOGIN_MAX_FAILURES_PER_ADDR")]
+    pub login_max_failures_per_addr: Option<u32>,
+    /// Seconds failures are counted in, and of the lockout that follows.
+    #[arg(long, global = true, env = "SKY_LOGIN_LOCKOUT_SECS")]
+    pub login_lockout_secs: Option<u64>,
+    /// Comma-separated proxy addresses whose `X-Forwarded-For` / `X-Real-IP` name the client.
+    #[arg(long, global = true, env = "SKY_TRUSTED_PROXIES")]
+    pub trusted_proxies: Option<String>,
     /// Seconds that shutdown waits for requests and sockets before exiting.
     #[arg(long, global = true, env = "SKY_SHUTDOWN_SECS")]
     pub shutdown_secs: Option<u64>,
@@ -194,6 +212,12 @@ impl SettingsLayer {
             max_sockets,
             max_sockets_per_shop,
             max_handshakes,
+            login_concurrency,
+            login_wait_ms,
+            login_max_failures,
+            login_max_failures_per_addr,
+            login_lockout_secs,
+            trusted_proxies,
             shutdown_secs,
             broker,
             demo_data

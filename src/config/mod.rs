@@ -76,6 +76,8 @@ pub struct Settings {
     pub replay_limit: i64,
     /// Connection caps.
     pub caps: Caps,
+    /// Bounds on logins.
+    pub login: LoginSettings,
     /// Shutdown deadline.
     pub shutdown_deadline: Duration,
     /// Broker between instances.
@@ -97,6 +99,23 @@ pub struct Caps {
     pub sockets_per_shop: usize,
     /// Sockets and streams between the upgrade request and going live (reason `handshakes`).
     pub handshakes: usize,
+}
+
+/// Bounds on merchant logins: concurrent password verifications and the failure throttle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginSettings {
+    /// Most verifications at once.
+    pub concurrency: usize,
+    /// Longest wait for a verification slot.
+    pub wait: Duration,
+    /// Failures of one account that lock it.
+    pub per_account: u32,
+    /// Failures from one client address that lock it.
+    pub per_address: u32,
+    /// The window failures are counted in, and the lockout that follows.
+    pub lockout: Duration,
+    /// Proxies whose forwarded client address is believed.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 /// When and how often a paid order waiting for acceptance is alerted again.

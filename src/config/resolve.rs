@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::layer::SettingsLayer;
 use super::wechat::wechat_settings;
-use super::{BrokerUrl, Caps, ConfigError, PayMode, RealertSettings, Settings, bad};
+use super::{BrokerUrl, Caps, ConfigError, LoginSettings, PayMode, RealertSettings, Settings, bad};
 
 impl SettingsLayer {
     /// Validates the merged layer into settings, applying defaults.
@@ -46,6 +46,7 @@ impl SettingsLayer {
             return Err(bad("SKY_JWT_SECRET", "must be at least 32 characters"));
         }
         let caps = self.caps()?;
+        let login = self.login()?;
         let secs = Duration::from_secs;
         let mins = |m: u64| Duration::from_secs(m * 60);
         Ok(Settings {
@@ -98,6 +99,7 @@ impl SettingsLayer {
             )?),
             replay_limit,
             caps,
+            login,
             shutdown_deadline: secs(ranged(
                 self.shutdown_secs,
                 10,
@@ -142,6 +144,60 @@ impl SettingsLayer {
             sockets: sockets as usize,
             sockets_per_shop: sockets_per_shop as usize,
             handshakes: handshakes as usize,
+        })
+    }
+
+    /// The login bounds.
+    fn login(&self) -> Result<LoginSettings, ConfigError> {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as u64;
+        let trusted_proxies = self
+            .trusted_proxies
+            .as_deref()
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+            .map(|a| {
+                a.parse().map_err(|_| {
+                    bad(
+                        "--trusted-proxies / SKY_TRUSTED_PROXIES",
+                        format!("`{a}` is not an IP address"),
+                    )
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(LoginSettings {
+            concurrency: ranged(
+                self.login_concurrency.map(|n| n as u64),
+                2 * cores,
+                1..=1024,
+                "--login-concurrency / SKY_LOGIN_CONCURRENCY",
+            )? as usize,
+            wait: Duration::from_millis(ranged(
+                self.login_wait_ms,
+                3000,
+                1..=60_000,
+                "--login-wait-ms / SKY_LOGIN_WAIT_MS",
+            )?),
+            per_account: ranged(
+                self.login_max_failures.map(u64::from),
+                5,
+                1..=1_000_000,
+                "--login-max-failures / SKY_LOGIN_MAX_FAILURES",
+            )? as u32,
+            per_address: ranged(
+                self.login_max_failures_per_addr.map(u64::from),
+                50,
+                1..=1_000_000,
+                "--login-max-failures-per-addr / SKY_LOGIN_MAX_FAILURES_PER_ADDR",
+            )? as u32,
+            lockout: Duration::from_secs(ranged(
+                self.login_lockout_secs,
+                900,
+                1..=DAY_SECS,
+                "--login-lockout-secs / SKY_LOGIN_LOCKOUT_SECS",
+            )?),
+            trusted_proxies,
         })
     }
 

@@ -2,15 +2,20 @@
 //! `wx.login` code (traded for the openid at WeChat in wechat mode; mapped to a stable openid
 //! in mock mode). Both end in a token of their role.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
 use super::Result;
-use crate::auth::{Role, Tokens, verify_password};
+use crate::auth::gate::PasswordGate;
+use crate::auth::throttle::LoginThrottle;
+use crate::auth::{Role, Tokens};
 use crate::config::PayMode;
-use crate::domain::account::{BAD_LOGIN, Employee, LOCKED, LOGIN_FAILED, WECHAT_LOGIN_OFF};
+use crate::domain::account::{
+    BAD_LOGIN, Employee, LOCKED, LOGIN_BUSY, LOGIN_FAILED, THROTTLED, WECHAT_LOGIN_OFF,
+};
 use crate::payment::wechat_api::WechatClient;
 use crate::store::{Store, customers, shops};
 use crate::time::Clock;
@@ -53,6 +58,8 @@ pub struct Accounts {
     tokens: Tokens,
     pay_mode: PayMode,
     wechat: Option<Arc<WechatClient>>,
+    gate: PasswordGate,
+    throttle: LoginThrottle,
 }
 
 impl Accounts {
@@ -71,6 +78,18 @@ impl Accounts {
             tokens,
             pay_mode,
             wechat,
+            gate: PasswordGate::new(PasswordGate::default_concurrency(), Duration::from_secs(3)),
+            throttle: LoginThrottle::default(),
+        }
+    }
+
+    /// These use cases with this bound on password verifications and this login throttle
+    /// (the settings'; `new` uses the defaults).
+    pub fn with_login_limits(self, gate: PasswordGate, throttle: LoginThrottle) -> Accounts {
+        Accounts {
+            gate,
+            throttle,
+            ..self
         }
     }
 
@@ -78,21 +97,36 @@ impl Accounts {
         (self.clock.now_ms() / 1000) as u64
     }
 
-    /// A merchant logs in: the same refusal for an unknown name and a wrong password (which
-    /// take the same time), and a disabled account is locked.
-    pub async fn merchant_login(&self, username: &str, password: &str) -> Result<MerchantSession> {
+    /// A merchant logs in from `client` (the throttle's address key): the same refusal for an
+    /// unknown name and a wrong password (which take the same time), and a disabled account
+    /// is locked. An account or address with too many recent failures is refused before any
+    /// hashing; the verification itself waits for a slot of the bounded gate.
+    pub async fn merchant_login(
+        &self,
+        username: &str,
+        password: &str,
+        client: Option<IpAddr>,
+    ) -> Result<MerchantSession> {
         if username.len() > MAX_USERNAME || password.len() > MAX_PASSWORD {
             return Err(BAD_LOGIN.into());
         }
+        let now = self.clock.now_ms();
+        self.throttled(username, client, now)?;
         let emp = shops::employee_by_username(self.store.pool(), username).await?;
         let hash = emp
             .as_ref()
             .map(|e| e.password_hash.clone())
             .unwrap_or_else(|| DUMMY_HASH.to_string());
-        let valid = verify_password(password.to_string(), hash).await;
+        let slot = self.gate.slot().await.map_err(|_| LOGIN_BUSY)?;
+        // Again once a slot is free: failures recorded while this login waited count.
+        self.throttled(username, client, self.clock.now_ms())?;
+        let valid = slot.verify(password.to_string(), hash).await;
         let Some(employee) = emp.filter(|_| valid) else {
+            metrics::counter!("sky_login_failures_total").increment(1);
+            self.throttle.failed(username, client, now);
             return Err(BAD_LOGIN.into());
         };
+        self.throttle.succeeded(username);
         if !employee.is_active() {
             return Err(LOCKED.into());
         }
@@ -107,6 +141,17 @@ impl Accounts {
             token,
             ttl: self.tokens.ttl(),
         })
+    }
+
+    /// Refuses a login the throttle has locked (the account, or the client address).
+    fn throttled(&self, username: &str, client: Option<IpAddr>, now: i64) -> Result<()> {
+        self.throttle
+            .check(username, client, now)
+            .map_err(|locked| {
+                tracing::info!(?locked, "login refused: too many failures");
+                metrics::counter!("sky_login_refused_total", "reason" => "throttled").increment(1);
+                THROTTLED.into()
+            })
     }
 
     /// The merchant account behind a session, while it still exists, is active and acts for
