@@ -69,6 +69,7 @@ impl From<Error> for ApiError {
     fn from(e: Error) -> Self {
         match e {
             Error::Rejected(msg) => ApiError::Business(msg.to_string()),
+            Error::SessionOver => ApiError::Unauthorized,
             Error::Store(s) => ApiError::Internal(s.into()),
         }
     }

@@ -29,7 +29,9 @@ impl Carts {
             return Err(NO_SETMEALS.into());
         };
         let mut tx = self.store.begin().await?;
-        customers::lock(&mut tx, user_id).await?;
+        if !customers::lock(&mut tx, user_id).await? {
+            return Err(super::Error::SessionOver);
+        }
         let dish = menu::dish(tx.conn(), dish_id)
             .await?
             .filter(|d| d.on_sale())

@@ -25,6 +25,10 @@ pub enum Error {
     /// A business rule said no; shown to the user as `code: 0` with this message.
     #[error("{0}")]
     Rejected(&'static str),
+    /// The account behind a validly signed token no longer exists (the database was
+    /// recreated, the account deleted): the session is over, shown as a bare 401.
+    #[error("the session's account no longer exists")]
+    SessionOver,
     /// Storage failed; shown as an opaque 5xx, the cause logged.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -41,7 +45,7 @@ impl Error {
     pub fn refusal(&self) -> Option<Refusal> {
         match self {
             Error::Rejected(msg) => Some(Refusal(msg)),
-            Error::Store(_) => None,
+            Error::SessionOver | Error::Store(_) => None,
         }
     }
 }

@@ -108,7 +108,9 @@ impl Orders {
     pub async fn submit(&self, user_id: i64, input: SubmitInput) -> Result<Submitted> {
         let now = self.clock.now_ms();
         let mut tx = self.store.begin().await?;
-        customers::lock(&mut tx, user_id).await?;
+        if !customers::lock(&mut tx, user_id).await? {
+            return Err(super::Error::SessionOver);
+        }
         let address = addresses::address(tx.conn(), user_id, input.address_book_id)
             .await?
             .ok_or(address::NONE_FOR_ORDER)?;
@@ -346,7 +348,9 @@ impl Orders {
         let order = self.customer_order(user_id, order_id).await?;
         let now = self.clock.now_ms();
         let mut tx = self.store.begin().await?;
-        customers::lock(&mut tx, user_id).await?;
+        if !customers::lock(&mut tx, user_id).await? {
+            return Err(super::Error::SessionOver);
+        }
         let lines = sql::lines(tx.conn(), &[order.id]).await?;
         let copies: Vec<(CartItem, &OrderLine, i64)> = lines
             .iter()

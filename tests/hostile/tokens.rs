@@ -349,6 +349,55 @@ async fn bad_tokens_get_bare_401(backend: Backend) {
     success(&r, "the public shop status needs no token");
 }
 
+/// A validly signed customer token whose customer no longer exists (the same
+/// `SKY_JWT_SECRET`, the database recreated): the writes that would reference the customer
+/// answer 401 (the client logs in again) instead of failing a foreign key with a 500, and no
+/// customer endpoint answers 5xx.
+async fn a_token_of_a_customer_that_is_gone_gets_401(backend: Backend) {
+    let secret = "a-fixed-secret-for-both-databases-0123456789";
+    let old = common::spawn_with(backend, |s| s.jwt_secret = Some(secret.into())).await;
+    let c = old.customer("wx-gone").await;
+    let dish = old.first_dish(1).await;
+    let (order_id, _) = c.paid_order(dish).await;
+    let token = c.token.clone();
+    old.shutdown().await;
+    let app = common::spawn_with(backend, |s| s.jwt_secret = Some(secret.into())).await;
+    let before = snapshot(&app).await;
+    let h = || as_customer(&token);
+    for (path, body) in [
+        (
+            "/user/shoppingCart/add",
+            json!({"dishId": dish, "dishFlavor": ""}),
+        ),
+        (
+            "/user/addressBook",
+            json!({"consignee": "张三", "sex": "1", "phone": "13800000000", "detail": "x"}),
+        ),
+    ] {
+        let r = send(&app.base, "POST", path, h(), json_body(&body)).await;
+        unauthorized(&r, &format!("POST {path} for a customer that is gone"));
+    }
+    for (method, path) in [
+        ("POST", format!("/user/order/repetition/{order_id}")),
+        ("POST", "/user/order/submit".to_string()),
+        ("GET", "/user/shoppingCart/list".to_string()),
+        ("DELETE", "/user/shoppingCart/clean".to_string()),
+        ("GET", "/user/addressBook/list".to_string()),
+        ("GET", format!("/user/order/reminder/{order_id}")),
+        ("PUT", "/user/order/payment".to_string()),
+    ] {
+        let body = json!({"addressBookId": 1, "payMethod": 1, "orderNumber": "1"});
+        let r = send(&app.base, method, &path, h(), json_body(&body)).await;
+        assert!(r.status < 500, "{method} {path}: {r:?}");
+    }
+    assert_eq!(
+        snapshot(&app).await,
+        before,
+        "nothing was written for a customer that is gone"
+    );
+}
+
 backend_tests! {
     bad_tokens_get_bare_401 => bad_tokens_get_bare_401,
+    gone_customer => a_token_of_a_customer_that_is_gone_gets_401,
 }
