@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 
 use super::{Role, Tokens};
+use crate::domain::shop::ShopId;
 
 /// Name of the merchant session cookie set by `/admin/employee/login`.
 pub const SESSION_COOKIE: &str = "sky_session";
@@ -19,8 +20,8 @@ pub const SESSION_COOKIE: &str = "sky_session";
 pub struct Merchant {
     /// Employee id.
     pub employee_id: i64,
-    /// The shop they act for.
-    pub shop_id: i64,
+    /// The shop they act for: a real one (a token naming 0 or a negative id is refused).
+    pub shop_id: ShopId,
 }
 
 /// A customer of a valid customer token.
@@ -71,7 +72,7 @@ pub fn merchant_from_token(tokens: &Tokens, token: &str) -> Option<Merchant> {
     let claims = tokens.check(token, Role::Merchant)?;
     Some(Merchant {
         employee_id: claims.uid,
-        shop_id: claims.shop,
+        shop_id: ShopId::new(claims.shop)?,
     })
 }
 

@@ -16,6 +16,7 @@ use crate::config::PayMode;
 use crate::domain::account::{
     BAD_LOGIN, Employee, LOCKED, LOGIN_BUSY, LOGIN_FAILED, THROTTLED, WECHAT_LOGIN_OFF,
 };
+use crate::domain::shop::ShopId;
 use crate::payment::wechat_api::WechatClient;
 use crate::store::{Store, customers, shops};
 use crate::time::Clock;
@@ -156,7 +157,8 @@ impl Accounts {
 
     /// The merchant account behind a session, while it still exists, is active and acts for
     /// the same shop; `None` when the session is over.
-    pub async fn merchant(&self, employee_id: i64, shop_id: i64) -> Result<Option<Employee>> {
+    pub async fn merchant(&self, employee_id: i64, shop_id: ShopId) -> Result<Option<Employee>> {
+        let shop_id = shop_id.get();
         Ok(shops::employee_by_id(self.store.pool(), employee_id)
             .await?
             .filter(|e| e.is_active() && e.shop_id == shop_id))

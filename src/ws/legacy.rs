@@ -20,7 +20,7 @@ pub async fn upgrade(State(s): State<Sockets>, Path(sid): Path<String>, req: Req
     let (mut parts, _body) = req.into_parts();
     let origins = &s.settings.allowed_origins;
     let shop_id = match authenticate(origins, &s.tokens, &parts) {
-        Ok(m) => m.shop_id,
+        Ok(m) => m.shop_id.get(),
         Err(Refused::Unauthorized)
             if s.settings.allow_anonymous_ws && origin_allowed(origins, &parts) =>
         {

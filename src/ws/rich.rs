@@ -137,7 +137,7 @@ async fn serve(
     let Some(m) = merchant else {
         return session::close(&mut socket, CLOSE_UNAUTHORIZED, "unauthorized").await;
     };
-    let opening = match super::replay::open(&s, m.shop_id, ConnKind::Rich, last_seq).await {
+    let opening = match super::replay::open(&s, m.shop_id.get(), ConnKind::Rich, last_seq).await {
         Ok(o) => o,
         Err(OpenError::Full(full)) => {
             let (code, reason) = refused_after_upgrade(full);

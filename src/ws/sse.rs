@@ -30,7 +30,7 @@ pub async fn stream(State(s): State<Sockets>, req: Request) -> Response {
         Err(refused) => return refused.into_response(),
     };
     // Held until the stream is built; the stream then counts in the hub's caps.
-    let _admitted = match admit(&s, Some(m.shop_id)) {
+    let _admitted = match admit(&s, Some(m.shop_id.get())) {
         Ok(a) => a,
         Err(reason) => return refuse(reason),
     };
@@ -40,7 +40,7 @@ pub async fn stream(State(s): State<Sockets>, req: Request) -> Response {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<i64>().ok())
         .filter(|v| *v >= 0);
-    let opening = match super::replay::open(&s, m.shop_id, ConnKind::Sse, last_seq).await {
+    let opening = match super::replay::open(&s, m.shop_id.get(), ConnKind::Sse, last_seq).await {
         Ok(o) => o,
         Err(OpenError::Full(full)) => return refuse(full.reason()),
         Err(OpenError::Log(e)) => {

@@ -397,7 +397,41 @@ async fn a_token_of_a_customer_that_is_gone_gets_401(backend: Backend) {
     );
 }
 
+/// A merchant token signed with the real secret but naming no real shop (0, which the order
+/// search once read as "every shop", or a negative id): refused with a bare 401 on every
+/// merchant endpoint and socket, so no query can widen to other shops' rows.
+async fn a_merchant_token_for_no_real_shop_is_refused(backend: Backend) {
+    let app = common::spawn(backend).await;
+    let c = app.customer("wx-sentinel").await;
+    c.paid_order(app.first_dish(1).await).await;
+    let secret = real_secret(&app).await;
+    let now = now_secs();
+    for shop in [0, -1, i64::MIN] {
+        let claims =
+            json!({"uid": 1, "shop": shop, "role": "merchant", "exp": now + 3600, "iat": now});
+        let token = mint(secret.as_bytes(), Algorithm::HS256, &claims);
+        for path in [
+            "/admin/order/conditionSearch?page=1&pageSize=10",
+            "/admin/order/statistics",
+            "/admin/shop/status",
+            "/admin/alerts",
+        ] {
+            let r = send(&app.base, "GET", path, as_merchant(&token), Payload::Empty).await;
+            unauthorized(&r, &format!("GET {path} with a token for shop {shop}"));
+        }
+        let url = format!("{}/ws/sentinel", app.ws_base);
+        let cookie = format!("sky_session={token}");
+        let refused = common::connect(&url, Some(&cookie), None).await;
+        assert!(
+            matches!(&refused, Err(tokio_tungstenite::tungstenite::Error::Http(r)) if r.status() == 401),
+            "a socket for shop {shop}: {:?}",
+            refused.map(|_| "accepted")
+        );
+    }
+}
+
 backend_tests! {
     bad_tokens_get_bare_401 => bad_tokens_get_bare_401,
+    sentinel_shop => a_merchant_token_for_no_real_shop_is_refused,
     gone_customer => a_token_of_a_customer_that_is_gone_gets_401,
 }
