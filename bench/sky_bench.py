@@ -184,6 +184,12 @@ def server_env(db_url, port, extra=None):
     env.update({
         "SKY_LISTEN": f"127.0.0.1:{port}", "DATABASE_URL": db_url, "SKY_ADMIN_PASSWORD": ADMIN_PASSWORD,
         "SKY_JWT_SECRET": JWT_SECRET, "SKY_REALERT_DELAY_SECS": "0", "SKY_PAYMENT_TIMEOUT_MINS": "100000",
+        # The broadcast scenarios put up to 19,500 screens in one shop; the default per-shop
+        # cap (1,000) protects a real deployment, not a benchmark. The handshake cap is raised
+        # for the same reason (screens connect as fast as the tool can open them).
+        "SKY_MAX_SOCKETS_PER_SHOP": os.environ.get("SKY_MAX_SOCKETS_PER_SHOP", "19600"),
+        "SKY_MAX_SOCKETS": os.environ.get("SKY_MAX_SOCKETS", "19600"),
+        "SKY_MAX_HANDSHAKES": os.environ.get("SKY_MAX_HANDSHAKES", "19600"),
         "RUST_LOG": os.environ.get("SKY_BENCH_LOG", "warn"),
     })
     env.update(extra or {})

@@ -59,16 +59,19 @@ pub mod store;
 /// S3-compatible bucket through `object_store`), the URLs clients fetch them at, and the demo
 /// menu's embedded pictures.
 pub mod blobs;
-/// Tokens (JWT), password hashing (argon2, off the async threads), `identity`: the
-/// merchant or customer behind a request's headers or cookie, for REST and sockets alike, and
-/// `sessions`: whether a merchant's session is still current, from memory.
+/// Tokens (JWT, HS256 on ring: `hs256`), password hashing (argon2, off the async threads;
+/// `gate` bounds the verifications outsiders can start, `throttle` locks accounts and client
+/// addresses after failed logins, `client` names the address), `identity`: the merchant (of a
+/// real shop, a `ShopId`) or customer behind a request's headers or cookie, for REST and
+/// sockets alike, and `sessions`: whether a merchant's session is still current, from memory.
 pub mod auth;
 /// WeChat Pay API v3: verification of payment notifications, and the client of the login code
 /// exchange and of JSAPI orders.
 pub mod payment;
 /// This instance's sockets per shop: one ring of deliveries per shop read by each socket from
-/// its own position, the ingest loop that drops duplicates and repairs gaps from the log, the
-/// brokers (Redis, NATS) that carry events between instances.
+/// its own position, the caps on sockets in all and per shop (`limits`), the ingest loop that
+/// drops duplicates and repairs gaps from the log, the brokers (Redis, NATS) that carry events
+/// between instances and the coalescing set of shops they must (un)subscribe (`watch`).
 pub mod hub;
 /// The alert log's use cases (acknowledge, replay reads, re-alerts), the relay (the only
 /// publisher), and the tracker that marks alerts delivered in batches.
@@ -82,13 +85,15 @@ pub mod usecases;
 /// dashboard and socket test page).
 pub mod http;
 /// The sockets: the stock page's `/ws/{sid}`, the richer protocol at `/ws/v2/alerts` and its
-/// SSE twin, with one handshake check, one opening (`replay`) and one socket loop (`session`).
+/// SSE twin, with one handshake check (origin, session, caps), one opening (`replay`) and one
+/// socket loop (`session`: every write under a deadline, RFC 6455 close codes).
 pub mod ws;
 /// Scheduled jobs over the use cases (payment timeouts, delivery completion, re-alerts), run by
 /// the leader among instances.
 pub mod tasks;
 /// Wiring: `AppState` and its substates, the route assembly, the operations endpoints, the
-/// metrics recorder, and `Application` (build, bind, serve, shut down within the deadline).
+/// metrics recorder, the capped listener (connections, write deadline), and `Application`
+/// (build, bind, serve, shut down within the deadline with one tracker of every task).
 pub mod app;
 /// The command line's other commands: `watch` (a terminal merchant screen) and
 /// `shops add|list`.

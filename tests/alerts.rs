@@ -631,6 +631,74 @@ async fn shutdown_closes_sockets_with_1012() {
     stopping.await.unwrap();
 }
 
+/// Shutdown reaches every task before the database closes: a socket still waiting for its
+/// auth message is closed with 1012 (not left to its 10 s timeout), every socket task has
+/// ended when the server returns (its TCP connection closed, its hub membership gone), and
+/// the published and delivered marks of an alert delivered just before are in the log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_reaches_every_task_before_the_database_closes() {
+    let app = common::spawn(Backend::Sqlite).await;
+    let admin = app.admin().await;
+    let c = app.customer("shutdown-marks").await;
+    let mut legacy = admin.legacy_ws("marks").await;
+    let url = format!("{}/ws/v2/alerts", app.ws_base);
+    let mut waiting = connect(&url, None, None).await.unwrap();
+    let (order_id, _) = c.paid_order(app.first_dish(1).await).await;
+    assert!(
+        next_text(&mut legacy, WAIT).await.is_some(),
+        "the alert arrived"
+    );
+    let database_url = app.database_url.clone();
+    let hub = app.state.hub.clone();
+    let started = Instant::now();
+    let dir = app.shutdown().await;
+    assert!(
+        hub.watched_shops().is_empty(),
+        "every socket task ended before the server returned"
+    );
+    // What the socket that never authenticated got, read after the server returned: the
+    // close frame and the end of the connection must already be there.
+    let mut frames = Vec::new();
+    loop {
+        match tokio::time::timeout(
+            Duration::from_millis(200),
+            futures_util::StreamExt::next(&mut waiting),
+        )
+        .await
+        {
+            Ok(Some(Ok(Message::Close(f)))) => frames.push(f.map(|f| u16::from(f.code))),
+            Ok(Some(Ok(_))) => {}
+            Ok(Some(Err(_)) | None) => break,
+            Err(_) => panic!("the waiting socket is still open after shutdown: {frames:?}"),
+        }
+    }
+    assert_eq!(
+        frames,
+        vec![Some(1012)],
+        "closed as restarting, not as an auth timeout"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "within the deadline"
+    );
+    drop(legacy);
+    // The last marks were written before the pool closed.
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&database_url).await.unwrap();
+    let (published, delivered): (Option<i64>, Option<i64>) =
+        sqlx::query_as("SELECT published_at, delivered_at FROM alert_log WHERE order_id = $1")
+            .bind(order_id)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert!(
+        published.is_some() && delivered.is_some(),
+        "{published:?} {delivered:?}"
+    );
+    pool.close().await;
+    drop(dir);
+}
+
 /// Rows committed but never published (a crash between commit and publish) are published
 /// when the service starts again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -859,4 +927,43 @@ async fn truncated_replays_agree_on_socket_and_sse() {
         assert!(n >= 1.0, "{line}");
     }
     app.shutdown().await;
+}
+
+/// A first screen reads the shop's sequence, then joins the hub. An alert committed and
+/// handed to the hub in between (the relay was quicker than the screen: it found no feed of
+/// the shop and dropped it) must still reach the screen live, not wait for the next alert.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_alert_between_reading_the_sequence_and_joining_reaches_the_first_screen() {
+    use sky_takeout::hub::ConnKind;
+    let app = common::spawn(Backend::Sqlite).await;
+    let c = app.customer("race-first-screen").await;
+    let dish = app.first_dish(1).await;
+    // The screen reads the sequence…
+    let db_seq = app.state.alerts.max_seq(1).await.unwrap();
+    // …the alert is committed, published and ingested while no feed of shop 1 exists…
+    c.paid_order(dish).await;
+    let pool = app.state.store.pool().clone();
+    assert!(
+        eventually(WAIT, || async {
+            let n: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM alert_log WHERE shop_id = 1 AND published_at IS NOT NULL",
+            )
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+            n == 1
+        })
+        .await
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // …and then the screen joins with the sequence it read.
+    let mut reg = app.state.hub.register(1, ConnKind::Rich, 8, db_seq);
+    assert_eq!(reg.live_after, db_seq, "joined at the sequence it read");
+    let got = tokio::time::timeout(WAIT, reg.rx.recv()).await;
+    let seq = got.ok().flatten().and_then(|d| d.seq);
+    assert_eq!(
+        seq,
+        Some(db_seq + 1),
+        "the alert of the window is delivered live"
+    );
 }

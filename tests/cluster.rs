@@ -70,10 +70,16 @@ struct OwnBroker {
     port: u16,
     proc: Option<Proc>,
     dir: std::path::PathBuf,
+    extra: Vec<String>,
 }
 
 impl OwnBroker {
     fn start(kind: Kind, dir: &std::path::Path) -> Option<OwnBroker> {
+        OwnBroker::start_with(kind, dir, &[])
+    }
+
+    /// A broker started with extra command-line arguments.
+    fn start_with(kind: Kind, dir: &std::path::Path, extra: &[&str]) -> Option<OwnBroker> {
         let bin = broker_binary(match kind {
             Kind::Redis => "redis-server",
             Kind::Nats => "nats-server",
@@ -84,6 +90,7 @@ impl OwnBroker {
             port: common::free_port(),
             proc: None,
             dir: dir.to_path_buf(),
+            extra: extra.iter().map(|a| a.to_string()).collect(),
         };
         b.up();
         Some(b)
@@ -112,6 +119,7 @@ impl OwnBroker {
             ]),
             Kind::Nats => cmd.args(["-a", "127.0.0.1", "-p", &port]),
         };
+        cmd.args(&self.extra);
         let log = self.dir.join(format!("broker-{}.log", self.port));
         let out = std::fs::OpenOptions::new()
             .create(true)
@@ -521,4 +529,45 @@ async fn redis_timeout_runs_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nats_timeout_runs_once() {
     timeout_runs_once(Kind::Nats).await;
+}
+
+/// A Redis that accepts connections but refuses SUBSCRIBE (as when a subscription fails
+/// right after a connect): the subscriber backs off between attempts instead of reconnecting
+/// in a hot loop.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_redis_subscribe_backs_off() {
+    use sky_takeout::config::BrokerUrl;
+    use sky_takeout::hub::broker::Broker;
+    use sky_takeout::hub::{ConnKind, Hub};
+    let dir = tempfile::tempdir().unwrap();
+    let Some(broker) = OwnBroker::start_with(
+        Kind::Redis,
+        dir.path(),
+        &["--rename-command", "SUBSCRIBE", ""],
+    ) else {
+        return;
+    };
+    let hub = Hub::new();
+    let _screen = hub.register(1, ConnKind::Rich, 8, 0);
+    let (ingest, _ingest_rx) = tokio::sync::mpsc::channel(64);
+    let stop = tokio_util::sync::CancellationToken::new();
+    let _b = Broker::start(&BrokerUrl::Redis(broker.url()), &hub, ingest, stop.clone());
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    stop.cancel();
+    let client = redis::Client::open(broker.url()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let info: String = redis::cmd("INFO")
+        .arg("stats")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let connections: u64 = info
+        .lines()
+        .find_map(|l| l.strip_prefix("total_connections_received:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap();
+    assert!(
+        connections <= 12,
+        "{connections} connections in 3 s: the subscriber retries without backing off"
+    );
 }

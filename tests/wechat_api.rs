@@ -25,16 +25,14 @@ use axum::routing::{get, post};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use common::wechat::{
-    API_V3_KEY, MCHID, PLATFORM_SERIAL, merchant, merchant_key_pem, platform, rogue,
+    API_V3_KEY, MCHID, PLATFORM_SERIAL, merchant_key_pem, merchant_public_pem, platform, rogue,
 };
 use common::{Backend, TestApp};
-use rsa::pkcs1v15::{Signature, VerifyingKey};
-use rsa::signature::Verifier as _;
 use serde_json::{Value, json};
-use sha2::Sha256;
 use sky_takeout::config::PayMode;
 use sky_takeout::config::layer::SettingsLayer;
 use sky_takeout::config::wechat::WechatSettings;
+use sky_takeout::payment::rsa_public::RsaPublicKey;
 
 const MERCHANT_SERIAL: &str = "444F4864EA9B34415B8FE37A4C0CD53A5C33B0A1";
 const APPID: &str = "wxd678efh567hg6787";
@@ -46,12 +44,10 @@ const QUIET: Duration = Duration::from_millis(800);
 
 /// True when `signature_b64` is the merchant's RSA-SHA256 signature of `message`.
 fn merchant_signed(message: &str, signature_b64: &str) -> bool {
-    let key = VerifyingKey::<Sha256>::new(merchant().to_public_key());
+    let key = RsaPublicKey::from_pem(merchant_public_pem()).unwrap();
     BASE64
         .decode(signature_b64)
-        .ok()
-        .and_then(|raw| Signature::try_from(raw.as_slice()).ok())
-        .is_some_and(|sig| key.verify(message.as_bytes(), &sig).is_ok())
+        .is_ok_and(|sig| key.verifies(message.as_bytes(), &sig))
 }
 
 fn now_secs() -> i64 {

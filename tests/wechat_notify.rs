@@ -18,7 +18,7 @@ use std::time::Duration;
 use common::wechat::{
     API_V3_KEY, MCHID, PLATFORM_SERIAL as SERIAL, merchant_key_pem, notify, platform, rogue,
 };
-use common::wechat_signer::Signer;
+use common::wechat_signer::{PLATFORM_KEY, Signer};
 use common::{Backend, TestApp};
 use serde_json::{Value, json};
 use sky_takeout::auth::Role;
@@ -33,7 +33,7 @@ const QUIET: Duration = Duration::from_millis(800);
 /// The real platform key but a different API-v3 key (resource encrypted for someone else).
 fn other_key() -> &'static Signer {
     static S: OnceLock<Signer> = OnceLock::new();
-    S.get_or_init(|| Signer::generate(OTHER_API_V3_KEY, SERIAL))
+    S.get_or_init(|| Signer::new(PLATFORM_KEY, OTHER_API_V3_KEY, SERIAL))
 }
 
 /// A local URL where nothing listens (the port was free a moment ago).

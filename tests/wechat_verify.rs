@@ -8,8 +8,7 @@ use std::sync::OnceLock;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use common::wechat_signer::Signer;
-use rsa::pkcs8::LineEnding;
+use common::wechat_signer::{OTHER_KEY, PLATFORM_KEY, Signer};
 use serde_json::{Value, json};
 use sky_takeout::payment::wechat::{
     ALGORITHM, KeyError, NotifyError, NotifyHeaders, Transaction, Verifier,
@@ -19,10 +18,10 @@ const KEY: &str = "0123456789abcdef0123456789ABCDEF";
 const SERIAL: &str = "5157F09EFDC096DE15EBE81A47057A7232F1B8E1";
 const NOW: i64 = 1_718_000_000;
 
-/// RSA key generation is slow, so all tests share one platform key.
+/// All tests share the committed platform key.
 fn signer() -> &'static Signer {
     static SIGNER: OnceLock<Signer> = OnceLock::new();
-    SIGNER.get_or_init(|| Signer::generate(KEY, SERIAL))
+    SIGNER.get_or_init(|| Signer::new(PLATFORM_KEY, KEY, SERIAL))
 }
 
 fn verifier() -> Verifier {
@@ -126,11 +125,10 @@ fn optional_fields_may_be_absent() {
 
 #[test]
 fn accepts_pkcs1_public_key_pem() {
-    use rsa::pkcs1::EncodeRsaPublicKey as _;
-    let pem = signer().public_key().to_pkcs1_pem(LineEnding::LF).unwrap();
+    let pem = include_str!("fixtures/rsa/platform.pub.pkcs1.pem");
     assert!(pem.starts_with("-----BEGIN RSA PUBLIC KEY-----"));
     let (h, b) = notify();
-    let v = Verifier::new(&pem, KEY, None, 300).unwrap();
+    let v = Verifier::new(pem, KEY, None, 300).unwrap();
     assert!(v.verify_and_decrypt(&h, &b, NOW).is_ok());
 }
 
@@ -149,6 +147,8 @@ fn new_rejects_bad_pem() {
         "",
         "not a pem",
         "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n",
+        include_str!("fixtures/rsa/ec.pub.pem"),
+        include_str!("fixtures/rsa/platform.key.pem"),
     ] {
         assert_err!(Verifier::new(pem, KEY, None, 300), KeyError::BadPem);
     }
@@ -270,7 +270,7 @@ fn rejects_signature_of_wrong_length() {
 
 #[test]
 fn rejects_signature_by_other_platform_key() {
-    let other = Signer::generate(KEY, SERIAL);
+    let other = Signer::new(OTHER_KEY, KEY, SERIAL);
     let (h, b) = other.notification(&tx(), NOW, "n");
     assert_err!(check(&h, &b), NotifyError::BadSignature);
 }

@@ -76,17 +76,36 @@ impl Relay {
 
 /// Runs the relay until `stop`: publishes hand-offs in batches and scans for missed rows.
 pub async fn run(
-    mut rx: mpsc::Receiver<Event>,
+    rx: mpsc::Receiver<Event>,
     relay: Relay,
     store: Store,
     out: Outlets,
     stop: CancellationToken,
 ) {
     scan(&store, &out, i64::MAX).await;
-    // Published marks are written in batches by their own task, so a busy database never
-    // holds back the next publish.
+    // Published marks are written in batches by a flusher beside the loop, so a busy database
+    // never holds back the next publish. Joined, not spawned: the relay's task ends after the
+    // flusher's last flush, and shutdown waits for it before the pool closes.
+    // The flusher stops only once the loop has: its last flush includes the loop's last ids.
     let published = Marks::new(Mark::Published);
-    tokio::spawn(published.clone().run(store.clone(), stop.clone()));
+    let loop_done = CancellationToken::new();
+    tokio::join!(
+        published.clone().run(store.clone(), loop_done.clone()),
+        async {
+            publish_loop(rx, &relay, &store, &out, &published, &stop).await;
+            loop_done.cancel();
+        },
+    );
+}
+
+async fn publish_loop(
+    mut rx: mpsc::Receiver<Event>,
+    relay: &Relay,
+    store: &Store,
+    out: &Outlets,
+    published: &Marks,
+    stop: &CancellationToken,
+) {
     let mut tick = tokio::time::interval(SCAN_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut batch = Vec::with_capacity(256);
@@ -105,7 +124,7 @@ pub async fn run(
             }
             _ = tick.tick() => {
                 let cutoff = if relay.overflow.swap(false, Ordering::Relaxed) { i64::MAX } else { wall_ms() - SCAN_GRACE_MS };
-                scan(&store, &out, cutoff).await;
+                scan(store, out, cutoff).await;
             }
             _ = stop.cancelled() => break,
         }

@@ -4,6 +4,7 @@
 use super::relay::Relay;
 use crate::config::RealertSettings;
 use crate::domain::alert::{AlertRecord, TYPE_NEW_ORDER};
+use crate::domain::shop::ShopId;
 use crate::store::{Store, StoreError, alerts as sql};
 use crate::time::Clock;
 
@@ -27,13 +28,14 @@ impl Alerts {
 
     /// Marks an alert of the shop (and its re-alerts) handled and tells every screen.
     /// `None` when the shop has no such alert.
-    #[tracing::instrument(skip_all, fields(shop_id = shop_id, alert_id = alert_id))]
+    #[tracing::instrument(skip_all, fields(shop_id = shop_id.get(), alert_id = alert_id))]
     pub async fn acknowledge(
         &self,
-        shop_id: i64,
+        shop_id: ShopId,
         alert_id: i64,
         by: i64,
     ) -> Result<Option<Vec<i64>>, StoreError> {
+        let shop_id = shop_id.get();
         let now = self.clock.now_ms();
         let mut tx = self.store.begin().await?;
         let Some((order_id, ids)) =
@@ -80,11 +82,12 @@ impl Alerts {
     /// A page of the shop's alerts, newest first, before `before_seq`.
     pub async fn page(
         &self,
-        shop_id: i64,
+        shop_id: ShopId,
         before_seq: i64,
         only_unhandled: bool,
         limit: i64,
     ) -> Result<Vec<(AlertRecord, bool)>, StoreError> {
+        let shop_id = shop_id.get();
         sql::page(
             self.store.pool(),
             shop_id,

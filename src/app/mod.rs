@@ -2,6 +2,7 @@
 //! token and every long-lived task. `Application::build` binds the listener (port 0 in tests)
 //! and exposes the real port; `run_until` serves until the given future resolves.
 
+pub mod listener;
 pub mod metrics;
 pub mod ops;
 pub mod routes;
@@ -19,7 +20,9 @@ use tokio_util::task::TaskTracker;
 use crate::alerts::relay::{self, Relay};
 use crate::alerts::service::Alerts;
 use crate::alerts::tracker::Tracker;
+use crate::auth::gate::PasswordGate;
 use crate::auth::sessions::Sessions;
+use crate::auth::throttle::{Limits, LoginThrottle};
 use crate::auth::{Tokens, hash_password, random_string};
 use crate::blobs::{self, Blobs};
 use crate::config::images::ImageStorage;
@@ -51,7 +54,6 @@ pub struct Application {
     listener: TcpListener,
     state: AppState,
     background: CancellationToken,
-    tasks: TaskTracker,
     relay_rx: Option<tokio::sync::mpsc::Receiver<Event>>,
     relay: Relay,
     ingest_tx: tokio::sync::mpsc::Sender<Ingest>,
@@ -104,7 +106,6 @@ impl Application {
             listener,
             state,
             background: CancellationToken::new(),
-            tasks: TaskTracker::new(),
             relay_rx: Some(relay_rx),
             relay,
             ingest_tx,
@@ -128,9 +129,11 @@ impl Application {
     /// serving so tests can drive them.
     fn start_background(&mut self) {
         let s = &self.state;
+        let tasks = &s.tasks;
         let stop = self.background.clone();
         let ingest_rx = self.ingest_rx.take().expect("started once");
-        self.tasks.spawn(
+        s.hub.set_ingest(self.ingest_tx.clone());
+        tasks.spawn(
             s.hub
                 .clone()
                 .run_ingest(ingest_rx, s.store.clone(), stop.clone()),
@@ -146,7 +149,7 @@ impl Application {
             // gap: compare the watched shops with the log every few seconds (one query).
             let ingest = self.ingest_tx.clone();
             let stop = stop.clone();
-            self.tasks.spawn(async move {
+            tasks.spawn(async move {
                 let mut tick = tokio::time::interval(Duration::from_secs(5));
                 loop {
                     tokio::select! {
@@ -161,22 +164,19 @@ impl Application {
             broker,
         };
         let relay_rx = self.relay_rx.take().expect("started once");
-        self.tasks.spawn(relay::run(
+        tasks.spawn(relay::run(
             relay_rx,
             self.relay.clone(),
             s.store.clone(),
             outlets,
             stop.clone(),
         ));
-        self.tasks
-            .spawn(s.tracker.clone().run(s.store.clone(), stop.clone()));
+        tasks.spawn(s.tracker.clone().run(s.store.clone(), stop.clone()));
         if let Some(sessions) = s.tokens.sessions() {
-            self.tasks
-                .spawn(sessions.clone().run(s.settings.session_poll, stop.clone()));
+            tasks.spawn(sessions.clone().run(s.settings.session_poll, stop.clone()));
         }
         let leader = crate::tasks::leader::Leader::default();
-        self.tasks
-            .spawn(leader.clone().run(s.store.clone(), stop.clone()));
+        tasks.spawn(leader.clone().run(s.store.clone(), stop.clone()));
         let jobs = crate::tasks::Jobs {
             orders: s.orders.clone(),
             alerts: s.alerts.clone(),
@@ -184,9 +184,9 @@ impl Application {
             settings: (*s.settings).clone(),
             leader,
         };
-        self.tasks.spawn(crate::tasks::run(jobs, stop.clone()));
+        tasks.spawn(crate::tasks::run(jobs, stop.clone()));
         let metrics = s.metrics.clone();
-        self.tasks.spawn(async move {
+        tasks.spawn(async move {
             // Drains histogram samples into buckets so memory stays flat without scrapes.
             let mut tick = tokio::time::interval(Duration::from_secs(5));
             loop {
@@ -205,11 +205,20 @@ impl Application {
         let state = self.state.clone();
         let token = state.shutdown.clone();
         let deadline = state.settings.shutdown_deadline;
-        let service = axum::ServiceExt::<axum::extract::Request>::into_make_service(
-            routes::service(state.clone()),
-        );
+        let service =
+            axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<
+                listener::Peer,
+            >(routes::service(state.clone()));
         let serve_token = token.clone();
-        let listener = axum::serve::ListenerExt::tap_io(self.listener, tune_socket);
+        let caps = state.settings.caps;
+        tracing::info!(
+            connections = caps.connections,
+            sockets = caps.sockets,
+            sockets_per_shop = caps.sockets_per_shop,
+            handshakes = caps.handshakes,
+            "connection caps"
+        );
+        let listener = listener::CappedListener::new(self.listener, caps.connections);
         let server = axum::serve(listener, service)
             .with_graceful_shutdown(async move { serve_token.cancelled().await });
         let server = tokio::spawn(async move { server.await });
@@ -218,26 +227,46 @@ impl Application {
             _ = token.cancelled() => {}
         }
         token.cancel();
+        let stopping = std::time::Instant::now();
         if tokio::time::timeout(deadline, server).await.is_err() {
             tracing::warn!(?deadline, "requests still running at the shutdown deadline");
         }
+        // Sockets were told to close (1012) when the token was cancelled; once they have, the
+        // delivered marks are flushed and the background tasks stop. Then every task of the
+        // one tracker (jobs, relay and its marks flusher, brokers, hub, sockets) is waited
+        // for, within what is left of the deadline, before the pool closes under them.
+        let left = || {
+            deadline
+                .saturating_sub(stopping.elapsed())
+                .max(Duration::from_secs(2))
+        };
+        // A socket records a delivery after its write completes, so the last flush of the
+        // delivered marks waits until every socket and stream has ended.
+        if tokio::time::timeout(left(), state.hub.drained())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                sockets = state.hub.connections(),
+                "sockets still open at the shutdown deadline"
+            );
+        }
         state.tracker.flush(&state.store).await;
         self.background.cancel();
-        self.tasks.close();
-        let _ = tokio::time::timeout(Duration::from_secs(2), self.tasks.wait()).await;
+        state.tasks.close();
+        if tokio::time::timeout(left(), state.tasks.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                tasks = state.tasks.len(),
+                "tasks still running at the shutdown deadline; closing the database under them"
+            );
+        }
         state.store.close().await;
         tracing::info!("stopped");
         Ok(())
     }
-}
-
-/// Per-connection socket options. No Nagle delay: alerts are small and latency matters. A
-/// fixed send buffer (the kernel doubles it to 64 KiB) instead of loopback autotuning (which
-/// grows to megabytes): a screen that stops reading then blocks its writer after ~800 frames,
-/// its bounded queue fills and it is closed as slow, instead of the kernel hoarding data.
-fn tune_socket(tcp: &mut tokio::net::TcpStream) {
-    let _ = tcp.set_nodelay(true);
-    let _ = socket2::SockRef::from(&*tcp).set_send_buffer_size(32 * 1024);
 }
 
 /// The image store of the settings, for a server bound at `addr`.
@@ -327,6 +356,21 @@ fn wechat_pay(settings: &Settings) -> anyhow::Result<Option<WechatPay>> {
     }))
 }
 
+/// The bound on password verifications of the settings.
+fn login_gate(settings: &Settings) -> PasswordGate {
+    PasswordGate::new(settings.login.concurrency, settings.login.wait)
+}
+
+/// The failed-login throttle of the settings.
+fn login_throttle(settings: &Settings) -> LoginThrottle {
+    let l = &settings.login;
+    LoginThrottle::new(Limits {
+        per_account: l.per_account,
+        per_address: l.per_address,
+        window: l.lockout,
+    })
+}
+
 /// The use cases over one store, clock and relay, and the state that holds them.
 fn state(
     store: Store,
@@ -338,12 +382,15 @@ fn state(
     settings: Settings,
 ) -> AppState {
     let (s, c) = (store.clone(), clock.clone());
+    let tasks = TaskTracker::new();
+    let hub = Hub::with_tasks(tasks.clone());
+    hub.set_limits(settings.caps.sockets, settings.caps.sockets_per_shop);
+    let handshakes = Arc::new(tokio::sync::Semaphore::new(settings.caps.handshakes));
     let wechat_client = wechat.as_ref().map(|w| w.client.clone());
     // Merchant tokens are checked against the session states; a change of one ends the
     // account's sockets that the new state no longer admits.
     let sessions = Sessions::new(store.clone());
     let tokens = tokens.with_sessions(sessions.clone());
-    let hub = Hub::new();
     let sockets = hub.clone();
     sessions.on_change(move |employee_id, state| {
         sockets.end_sessions(employee_id, &state);
@@ -370,7 +417,8 @@ fn state(
             tokens.clone(),
             settings.pay_mode,
             wechat_client,
-        ),
+        )
+        .with_login_limits(login_gate(&settings), login_throttle(&settings)),
         shops: Shops::new(s.clone(), c.clone(), blobs.clone()),
         employees: Employees::new(s.clone(), c.clone(), sessions),
         menu: Menu::new(s.clone()),
@@ -386,6 +434,8 @@ fn state(
         tokens,
         settings: Arc::new(settings),
         shutdown: CancellationToken::new(),
+        handshakes,
+        tasks,
         metrics: metrics::handle(),
     }
 }

@@ -3,17 +3,25 @@
 //! limit (the upload route has its own), the envelope for its 413, panic catching and request
 //! tracing.
 
+use std::net::IpAddr;
+use std::sync::Arc;
+
 use axum::Router;
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::StatusCode;
-use axum::response::IntoResponse;
+
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use tower::Layer;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::normalize_path::{NormalizePath, NormalizePathLayer};
 use tower_http::trace::TraceLayer;
 
+use super::listener::Peer;
 use super::ops;
 use super::state::AppState;
+use crate::auth::client::{ClientIp, client_ip};
 use crate::http::error::{BODY_LIMIT, too_large_as_envelope};
 use crate::{http, ws};
 
@@ -26,6 +34,7 @@ pub fn service(state: AppState) -> NormalizePath<Router> {
 
 /// Every route, with the state they share.
 pub fn router(state: AppState) -> Router {
+    let trusted = Arc::new(state.settings.login.trusted_proxies.clone());
     Router::new()
         .merge(http::user::router())
         .merge(http::admin::router())
@@ -39,7 +48,25 @@ pub fn router(state: AppState) -> Router {
         .merge(http::admin::upload_router())
         .fallback(|| async { StatusCode::NOT_FOUND.into_response() })
         .layer(axum::middleware::map_response(too_large_as_envelope))
+        .layer(axum::middleware::from_fn_with_state(
+            trusted,
+            client_address,
+        ))
         .layer(CatchPanicLayer::new())
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// Inserts the request's [`ClientIp`] (the peer, or what a trusted proxy forwarded), which
+/// the login throttle keys on.
+async fn client_address(
+    State(trusted): State<Arc<Vec<IpAddr>>>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    if let Some(ConnectInfo(Peer(peer))) = req.extensions().get::<ConnectInfo<Peer>>().copied() {
+        let ip = client_ip(peer.ip(), req.headers(), &trusted);
+        req.extensions_mut().insert(ClientIp(ip));
+    }
+    next.run(req).await
 }

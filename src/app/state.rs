@@ -7,6 +7,7 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 use metrics_exporter_prometheus::PrometheusHandle;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 use crate::alerts::service::Alerts;
 use crate::alerts::tracker::Tracker;
@@ -72,6 +73,11 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// Cancelled when the server starts shutting down.
     pub shutdown: CancellationToken,
+    /// Slots for sockets and streams in handshake (`--max-handshakes`).
+    pub handshakes: Arc<tokio::sync::Semaphore>,
+    /// Every task of the service (background jobs, relay, brokers, the hub's, each socket's):
+    /// shutdown waits for all of them before the database closes.
+    pub tasks: TaskTracker,
     /// Metrics registry.
     pub metrics: PrometheusHandle,
 }
@@ -112,6 +118,8 @@ impl FromRef<AppState> for Sockets {
             tokens: app.tokens.clone(),
             settings: app.settings.clone(),
             shutdown: app.shutdown.clone(),
+            tasks: app.tasks.clone(),
+            handshakes: app.handshakes.clone(),
         }
     }
 }

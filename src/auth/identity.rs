@@ -13,6 +13,7 @@ use axum_extra::extract::CookieJar;
 
 use super::{Role, Tokens};
 use crate::domain::account::SessionId;
+use crate::domain::shop::ShopId;
 
 /// Name of the merchant session cookie set by `/admin/employee/login`.
 pub const SESSION_COOKIE: &str = "sky_session";
@@ -22,8 +23,8 @@ pub const SESSION_COOKIE: &str = "sky_session";
 pub struct Merchant {
     /// Employee id.
     pub employee_id: i64,
-    /// The shop they act for.
-    pub shop_id: i64,
+    /// The shop they act for: a real one (a token naming 0 or a negative id is refused).
+    pub shop_id: ShopId,
     /// Which login of the account this is.
     pub session: SessionId,
 }
@@ -105,13 +106,16 @@ pub async fn merchant_from_token(tokens: &Tokens, token: &str) -> Result<Merchan
     let sessions = tokens.sessions().ok_or(NoMerchant::Unauthorized)?;
     let m = Merchant {
         employee_id: claims.uid,
-        shop_id: claims.shop,
+        shop_id: ShopId::new(claims.shop).ok_or(NoMerchant::Unauthorized)?,
         session: SessionId {
             generation: claims.generation,
             sid: claims.sid,
         },
     };
-    match sessions.admits(m.employee_id, m.shop_id, m.session).await {
+    match sessions
+        .admits(m.employee_id, m.shop_id.get(), m.session)
+        .await
+    {
         Ok(true) => Ok(m),
         Ok(false) => Err(NoMerchant::Unauthorized),
         Err(e) => {
@@ -126,7 +130,7 @@ pub async fn merchant_from_token(tokens: &Tokens, token: &str) -> Result<Merchan
 pub fn still_current(tokens: &Tokens, m: &Merchant) -> bool {
     tokens
         .sessions()
-        .is_some_and(|s| s.still_admits(m.employee_id, m.shop_id, m.session))
+        .is_some_and(|s| s.still_admits(m.employee_id, m.shop_id.get(), m.session))
 }
 
 /// The customer behind the `authentication` header, if it is valid.

@@ -1,15 +1,20 @@
-//! Tokens (JWT, HS256, secret from configuration or the database), password hashing
-//! (argon2, on the blocking pool because it is deliberately slow), the identity behind a
+//! Tokens (JWT, HS256 on ring: `hs256`, secret from configuration or the database), password
+//! hashing (argon2, on the blocking pool because it is deliberately slow; `gate` bounds the
+//! verifications outsiders can start, `throttle` locks accounts and addresses after failed
+//! logins), the client address a request comes from (`client`), the identity behind a
 //! request (`identity`), which REST and the sockets both read, and whether a merchant's
 //! session is still current (`sessions`).
 
+pub mod client;
+pub mod gate;
+pub mod hs256;
 pub mod identity;
 pub mod sessions;
+pub mod throttle;
 
 use std::time::Duration;
 
-use argon2::password_hash::phc::PasswordHash;
-use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use argon2::password_hash::PasswordHasher;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
@@ -57,6 +62,7 @@ pub struct Tokens {
 impl Tokens {
     /// Tokens signed with `secret`, valid for `ttl`.
     pub fn new(secret: &[u8], ttl: Duration) -> Tokens {
+        hs256::install();
         Tokens {
             enc: EncodingKey::from_secret(secret),
             dec: DecodingKey::from_secret(secret),
@@ -85,7 +91,7 @@ impl Tokens {
             shop,
             role,
             iat: now_secs,
-            exp: now_secs + self.ttl.as_secs(),
+            exp: now_secs.saturating_add(self.ttl.as_secs()),
             generation: 0,
             sid: 0,
         })
@@ -111,7 +117,7 @@ impl Tokens {
             shop: shop_id,
             role: Role::Merchant,
             iat: now_secs,
-            exp: now_secs + self.ttl.as_secs(),
+            exp: now_secs.saturating_add(self.ttl.as_secs()),
             generation,
             sid,
         })
@@ -154,19 +160,12 @@ pub fn hash_password_blocking(password: &str) -> String {
         .to_string()
 }
 
-/// Checks a password against a stored hash (off the async threads). False for a malformed hash.
+/// Checks a password against a stored hash (off the async threads), unbounded: requests from
+/// outside go through a [`gate::PasswordGate`]. False for a malformed hash.
 pub async fn verify_password(password: String, hash: String) -> bool {
-    tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&hash)
-            .map(|h| {
-                argon2::Argon2::default()
-                    .verify_password(password.as_bytes(), &h)
-                    .is_ok()
-            })
-            .unwrap_or(false)
-    })
-    .await
-    .unwrap_or(false)
+    tokio::task::spawn_blocking(move || gate::verify_blocking(&password, &hash))
+        .await
+        .unwrap_or(false)
 }
 
 /// A random alphanumeric string (generated secrets and passwords).

@@ -36,6 +36,7 @@ pub async fn add(settings: &Settings, request: ShopRequest) -> anyhow::Result<i6
         _ => match e {
             Error::Rejected(msg) => anyhow::anyhow!("{msg}"),
             Error::Refused(msg) => anyhow::anyhow!("{msg}"),
+            Error::SessionOver => anyhow::anyhow!("{e}"),
             Error::Store(e) => e.into(),
         },
     })

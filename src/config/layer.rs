@@ -123,6 +123,37 @@ pub struct SettingsLayer {
     /// Most alerts replayed on one connect before the client is told to use REST.
     #[arg(long, global = true, env = "SKY_REPLAY_LIMIT")]
     pub replay_limit: Option<i64>,
+    /// Most TCP connections open at once (HTTP, sockets, streams); one more is answered 503
+    /// and closed. Default: the descriptor limit minus 200.
+    #[arg(long, global = true, env = "SKY_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
+    /// Most WebSockets and SSE streams open at once. Default: max connections minus 200.
+    #[arg(long, global = true, env = "SKY_MAX_SOCKETS")]
+    pub max_sockets: Option<usize>,
+    /// Most WebSockets and SSE streams of one shop open at once.
+    #[arg(long, global = true, env = "SKY_MAX_SOCKETS_PER_SHOP")]
+    pub max_sockets_per_shop: Option<usize>,
+    /// Most sockets and streams between the upgrade request and going live (auth, replay).
+    #[arg(long, global = true, env = "SKY_MAX_HANDSHAKES")]
+    pub max_handshakes: Option<usize>,
+    /// Most password verifications at once (default: twice the cores).
+    #[arg(long, global = true, env = "SKY_LOGIN_CONCURRENCY")]
+    pub login_concurrency: Option<usize>,
+    /// Milliseconds a login waits for a verification slot before it is refused (登录繁忙).
+    #[arg(long, global = true, env = "SKY_LOGIN_WAIT_MS")]
+    pub login_wait_ms: Option<u64>,
+    /// Failed logins of one account that lock it for the lockout window.
+    #[arg(long, global = true, env = "SKY_LOGIN_MAX_FAILURES")]
+    pub login_max_failures: Option<u32>,
+    /// Failed logins from one client address that lock it for the lockout window.
+    #[arg(long, global = true, env = "SKY_LOGIN_MAX_FAILURES_PER_ADDR")]
+    pub login_max_failures_per_addr: Option<u32>,
+    /// Seconds failures are counted in, and of the lockout that follows.
+    #[arg(long, global = true, env = "SKY_LOGIN_LOCKOUT_SECS")]
+    pub login_lockout_secs: Option<u64>,
+    /// Comma-separated proxy addresses whose `X-Forwarded-For` / `X-Real-IP` name the client.
+    #[arg(long, global = true, env = "SKY_TRUSTED_PROXIES")]
+    pub trusted_proxies: Option<String>,
     /// Seconds that shutdown waits for requests and sockets before exiting.
     #[arg(long, global = true, env = "SKY_SHUTDOWN_SECS")]
     pub shutdown_secs: Option<u64>,
@@ -228,6 +259,16 @@ impl SettingsLayer {
             socket_queue,
             ping_secs,
             replay_limit,
+            max_connections,
+            max_sockets,
+            max_sockets_per_shop,
+            max_handshakes,
+            login_concurrency,
+            login_wait_ms,
+            login_max_failures,
+            login_max_failures_per_addr,
+            login_lockout_secs,
+            trusted_proxies,
             shutdown_secs,
             broker,
             demo_data,

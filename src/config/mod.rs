@@ -80,6 +80,10 @@ pub struct Settings {
     pub ping_every: Duration,
     /// Replay bound per connect.
     pub replay_limit: i64,
+    /// Connection caps.
+    pub caps: Caps,
+    /// Bounds on logins.
+    pub login: LoginSettings,
     /// Shutdown deadline.
     pub shutdown_deadline: Duration,
     /// Broker between instances.
@@ -90,6 +94,38 @@ pub struct Settings {
     pub images: ImageSettings,
     /// Period of the read of session changes made by other instances.
     pub session_poll: Duration,
+}
+
+/// What one instance holds at most; past each cap a connection is refused (HTTP 503 with
+/// `Retry-After`, or close 1013 after an upgrade) and counted in
+/// `sky_connections_refused_total{reason}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Caps {
+    /// TCP connections open at once (reason `connections`).
+    pub connections: usize,
+    /// WebSockets and SSE streams open at once (reason `sockets`).
+    pub sockets: usize,
+    /// WebSockets and SSE streams of one shop (reason `shop_sockets`).
+    pub sockets_per_shop: usize,
+    /// Sockets and streams between the upgrade request and going live (reason `handshakes`).
+    pub handshakes: usize,
+}
+
+/// Bounds on merchant logins: concurrent password verifications and the failure throttle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginSettings {
+    /// Most verifications at once.
+    pub concurrency: usize,
+    /// Longest wait for a verification slot.
+    pub wait: Duration,
+    /// Failures of one account that lock it.
+    pub per_account: u32,
+    /// Failures from one client address that lock it.
+    pub per_address: u32,
+    /// The window failures are counted in, and the lockout that follows.
+    pub lockout: Duration,
+    /// Proxies whose forwarded client address is believed.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 /// When and how often a paid order waiting for acceptance is alerted again.

@@ -6,7 +6,7 @@ use std::time::Duration;
 use super::images::image_settings;
 use super::layer::SettingsLayer;
 use super::wechat::wechat_settings;
-use super::{BrokerUrl, ConfigError, PayMode, RealertSettings, Settings, bad};
+use super::{BrokerUrl, Caps, ConfigError, LoginSettings, PayMode, RealertSettings, Settings, bad};
 
 impl SettingsLayer {
     /// Validates the merged layer into settings, applying defaults.
@@ -28,65 +28,94 @@ impl SettingsLayer {
             )
         })?;
         let time_zone = time_zone(self.time_zone.as_deref())?;
-        let realert = self.realert();
+        let realert = self.realert()?;
         let broker = broker(self.broker.as_deref())?;
-        let socket_queue = self.socket_queue.unwrap_or(256);
-        if socket_queue == 0 {
-            return Err(bad(
-                "--socket-queue / SKY_SOCKET_QUEUE",
-                "must be at least 1",
-            ));
-        }
-        let replay_limit = self.replay_limit.unwrap_or(500);
-        if replay_limit < 1 {
-            return Err(bad(
-                "--replay-limit / SKY_REPLAY_LIMIT",
-                "must be at least 1",
-            ));
-        }
+        let socket_queue = ranged(
+            self.socket_queue.map(|q| q as u64),
+            256,
+            1..=65_536,
+            "--socket-queue / SKY_SOCKET_QUEUE",
+        )? as usize;
+        let replay_limit = ranged(
+            self.replay_limit.map(|l| l.max(0) as u64),
+            500,
+            1..=10_000,
+            "--replay-limit / SKY_REPLAY_LIMIT",
+        )? as i64;
         if let Some(secret) = &self.jwt_secret
             && secret.len() < 32
         {
             return Err(bad("SKY_JWT_SECRET", "must be at least 32 characters"));
         }
         let images = image_settings(&self, &database_url)?;
-        let session_poll_ms = self.session_poll_ms.unwrap_or(1000);
-        if !(50..=60_000).contains(&session_poll_ms) {
-            return Err(bad(
-                "--session-poll-ms / SKY_SESSION_POLL_MS",
-                "must be between 50 and 60000",
-            ));
-        }
+        let session_poll_ms = ranged(
+            self.session_poll_ms,
+            1000,
+            50..=60_000,
+            "--session-poll-ms / SKY_SESSION_POLL_MS",
+        )?;
+        let caps = self.caps()?;
+        let login = self.login()?;
         let secs = Duration::from_secs;
+        let mins = |m: u64| Duration::from_secs(m * 60);
         Ok(Settings {
             listen,
             database_url,
             admin_password: self.admin_password.filter(|p| !p.is_empty()),
             jwt_secret: self.jwt_secret,
-            token_ttl: secs(positive(
+            token_ttl: secs(ranged(
                 self.token_ttl_secs,
                 12 * 3600,
-                "SKY_TOKEN_TTL_SECS",
+                1..=YEAR_SECS,
+                "--token-ttl-secs / SKY_TOKEN_TTL_SECS",
             )?),
             pay_mode,
             wechat,
-            reminder_window: secs(self.reminder_window_secs.unwrap_or(60)),
-            payment_timeout: secs(60 * self.payment_timeout_mins.unwrap_or(15)),
-            payment_timeout_every: secs(positive(
+            reminder_window: secs(ranged(
+                self.reminder_window_secs,
+                60,
+                0..=DAY_SECS,
+                "--reminder-window-secs / SKY_REMINDER_WINDOW_SECS",
+            )?),
+            payment_timeout: mins(ranged(
+                self.payment_timeout_mins,
+                15,
+                0..=YEAR_MINS,
+                "--payment-timeout-mins / SKY_PAYMENT_TIMEOUT_MINS",
+            )?),
+            payment_timeout_every: secs(ranged(
                 self.payment_timeout_every_secs,
                 60,
-                "SKY_PAYMENT_TIMEOUT_EVERY_SECS",
+                1..=DAY_SECS,
+                "--payment-timeout-every-secs / SKY_PAYMENT_TIMEOUT_EVERY_SECS",
             )?),
-            delivery_complete_after: secs(60 * self.delivery_complete_after_mins.unwrap_or(60)),
+            delivery_complete_after: mins(ranged(
+                self.delivery_complete_after_mins,
+                60,
+                0..=YEAR_MINS,
+                "--delivery-complete-after-mins / SKY_DELIVERY_COMPLETE_AFTER_MINS",
+            )?),
             delivery_complete_at,
             time_zone,
             realert,
             allowed_origins: origins(self.allowed_origins.as_deref()),
             allow_anonymous_ws: self.allow_anonymous_ws.unwrap_or(false),
             socket_queue,
-            ping_every: secs(positive(self.ping_secs, 25, "SKY_PING_SECS")?),
+            ping_every: secs(ranged(
+                self.ping_secs,
+                25,
+                1..=3600,
+                "--ping-secs / SKY_PING_SECS",
+            )?),
             replay_limit,
-            shutdown_deadline: secs(self.shutdown_secs.unwrap_or(10)),
+            caps,
+            login,
+            shutdown_deadline: secs(ranged(
+                self.shutdown_secs,
+                10,
+                0..=3600,
+                "--shutdown-secs / SKY_SHUTDOWN_SECS",
+            )?),
             broker,
             demo_data: self.demo_data.unwrap_or(true),
             images,
@@ -94,14 +123,121 @@ impl SettingsLayer {
         })
     }
 
-    /// The re-alert schedule; none when the delay is 0.
-    fn realert(&self) -> Option<RealertSettings> {
-        let delay = self.realert_delay_secs.unwrap_or(120);
-        (delay > 0).then(|| RealertSettings {
-            delay: Duration::from_secs(delay),
-            interval: Duration::from_secs(self.realert_interval_secs.unwrap_or(120).max(1)),
-            max: self.realert_max.unwrap_or(3),
+    /// The connection caps. The defaults fit the process's descriptor limit: 200 descriptors
+    /// stay for the database, files and the listener, 200 connections for plain HTTP.
+    fn caps(&self) -> Result<Caps, ConfigError> {
+        let fds = descriptor_limit();
+        let connections = ranged(
+            self.max_connections.map(|n| n as u64),
+            fds.saturating_sub(RESERVED_FDS).max(64),
+            1..=1_000_000,
+            "--max-connections / SKY_MAX_CONNECTIONS",
+        )?;
+        let sockets = ranged(
+            self.max_sockets.map(|n| n as u64),
+            connections.saturating_sub(HTTP_ROOM).max(1),
+            1..=connections,
+            "--max-sockets / SKY_MAX_SOCKETS (at most --max-connections)",
+        )?;
+        let sockets_per_shop = ranged(
+            self.max_sockets_per_shop.map(|n| n as u64),
+            1000.min(sockets),
+            1..=sockets,
+            "--max-sockets-per-shop / SKY_MAX_SOCKETS_PER_SHOP (at most --max-sockets)",
+        )?;
+        let handshakes = ranged(
+            self.max_handshakes.map(|n| n as u64),
+            2048.min(sockets),
+            1..=sockets,
+            "--max-handshakes / SKY_MAX_HANDSHAKES (at most --max-sockets)",
+        )?;
+        Ok(Caps {
+            connections: connections as usize,
+            sockets: sockets as usize,
+            sockets_per_shop: sockets_per_shop as usize,
+            handshakes: handshakes as usize,
         })
+    }
+
+    /// The login bounds.
+    fn login(&self) -> Result<LoginSettings, ConfigError> {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as u64;
+        let trusted_proxies = self
+            .trusted_proxies
+            .as_deref()
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+            .map(|a| {
+                a.parse().map_err(|_| {
+                    bad(
+                        "--trusted-proxies / SKY_TRUSTED_PROXIES",
+                        format!("`{a}` is not an IP address"),
+                    )
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(LoginSettings {
+            concurrency: ranged(
+                self.login_concurrency.map(|n| n as u64),
+                2 * cores,
+                1..=1024,
+                "--login-concurrency / SKY_LOGIN_CONCURRENCY",
+            )? as usize,
+            wait: Duration::from_millis(ranged(
+                self.login_wait_ms,
+                3000,
+                1..=60_000,
+                "--login-wait-ms / SKY_LOGIN_WAIT_MS",
+            )?),
+            per_account: ranged(
+                self.login_max_failures.map(u64::from),
+                5,
+                1..=1_000_000,
+                "--login-max-failures / SKY_LOGIN_MAX_FAILURES",
+            )? as u32,
+            per_address: ranged(
+                self.login_max_failures_per_addr.map(u64::from),
+                50,
+                1..=1_000_000,
+                "--login-max-failures-per-addr / SKY_LOGIN_MAX_FAILURES_PER_ADDR",
+            )? as u32,
+            lockout: Duration::from_secs(ranged(
+                self.login_lockout_secs,
+                900,
+                1..=DAY_SECS,
+                "--login-lockout-secs / SKY_LOGIN_LOCKOUT_SECS",
+            )?),
+            trusted_proxies,
+        })
+    }
+
+    /// The re-alert schedule; none when the delay is 0.
+    fn realert(&self) -> Result<Option<RealertSettings>, ConfigError> {
+        let delay = ranged(
+            self.realert_delay_secs,
+            120,
+            0..=WEEK_SECS,
+            "--realert-delay-secs / SKY_REALERT_DELAY_SECS",
+        )?;
+        let interval = ranged(
+            self.realert_interval_secs.map(|i| i.max(1)),
+            120,
+            1..=WEEK_SECS,
+            "--realert-interval-secs / SKY_REALERT_INTERVAL_SECS",
+        )?;
+        let max = ranged(
+            self.realert_max.map(u64::from),
+            3,
+            0..=100,
+            "--realert-max / SKY_REALERT_MAX",
+        )? as u32;
+        Ok((delay > 0).then(|| RealertSettings {
+            delay: Duration::from_secs(delay),
+            interval: Duration::from_secs(interval),
+            max,
+        }))
     }
 }
 
@@ -174,10 +310,53 @@ fn time_zone(v: Option<&str>) -> Result<chrono_tz::Tz, ConfigError> {
     })
 }
 
-fn positive(v: Option<u64>, default: u64, name: &'static str) -> Result<u64, ConfigError> {
-    match v.unwrap_or(default) {
-        0 => Err(bad(name, "must be greater than 0")),
-        n => Ok(n),
+/// A day, a week and a year in seconds, and a year in minutes: the upper bounds of durations.
+/// Nothing larger makes sense, and these keep every sum and product the service computes with
+/// them (deadlines, token expiries, `2.5 × ping`) far from overflowing.
+pub(super) const DAY_SECS: u64 = 86_400;
+const WEEK_SECS: u64 = 7 * DAY_SECS;
+const YEAR_SECS: u64 = 365 * DAY_SECS;
+const YEAR_MINS: u64 = 365 * 24 * 60;
+
+/// Descriptors kept for everything but accepted connections (database pool, files, the
+/// listener), and connections kept for plain HTTP when sockets are at their cap.
+const RESERVED_FDS: u64 = 200;
+const HTTP_ROOM: u64 = 200;
+
+/// The process's soft limit on open descriptors (`ulimit -n`); 1024 when unknown.
+fn descriptor_limit() -> u64 {
+    let mut rl = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit only writes the struct it is given.
+    let ok = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut rl) } == 0;
+    if ok && rl.rlim_cur != libc::RLIM_INFINITY {
+        rl.rlim_cur
+    } else {
+        1024
+    }
+}
+
+/// `v` (or the default) when it lies in `range`, else the one-line error naming the setting.
+pub(super) fn ranged(
+    v: Option<u64>,
+    default: u64,
+    range: std::ops::RangeInclusive<u64>,
+    name: &'static str,
+) -> Result<u64, ConfigError> {
+    let n = v.unwrap_or(default);
+    if range.contains(&n) {
+        Ok(n)
+    } else {
+        Err(bad(
+            name,
+            format!(
+                "{n} is out of range: use {} to {}",
+                range.start(),
+                range.end()
+            ),
+        ))
     }
 }
 
@@ -188,77 +367,4 @@ fn parse_hh_mm(s: &str) -> Option<(u32, u32)> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn defaults_resolve() {
-        let s = SettingsLayer::default().resolve().unwrap();
-        assert_eq!(s.listen.to_string(), "127.0.0.1:8080");
-        assert_eq!(s.database_url, "sqlite://sky-takeout.db");
-        assert_eq!(s.pay_mode, PayMode::Mock);
-        assert_eq!(s.broker, BrokerUrl::Memory);
-        assert_eq!(s.time_zone, chrono_tz::Asia::Shanghai);
-    }
-
-    #[test]
-    fn bad_values_name_the_setting() {
-        let e = SettingsLayer {
-            listen: Some("nope".into()),
-            ..Default::default()
-        }
-        .resolve();
-        assert!(e.unwrap_err().to_string().contains("--listen"));
-        let e = SettingsLayer {
-            pay_mode: Some("cash".into()),
-            ..Default::default()
-        }
-        .resolve();
-        assert!(e.unwrap_err().to_string().contains("SKY_PAY_MODE"));
-        let e = SettingsLayer {
-            pay_mode: Some("wechat".into()),
-            ..Default::default()
-        }
-        .resolve();
-        assert!(e.unwrap_err().to_string().contains("SKY_WECHAT_API_V3_KEY"));
-        let e = SettingsLayer {
-            broker: Some("kafka://x".into()),
-            ..Default::default()
-        }
-        .resolve();
-        assert!(e.unwrap_err().to_string().contains("SKY_BROKER"));
-        let e = SettingsLayer {
-            jwt_secret: Some("short".into()),
-            ..Default::default()
-        }
-        .resolve();
-        assert!(e.unwrap_err().to_string().contains("SKY_JWT_SECRET"));
-        for zone in ["Mars/Olympus", "+08:00", "asia/shanghai", ""] {
-            let e = SettingsLayer {
-                time_zone: Some(zone.into()),
-                ..Default::default()
-            }
-            .resolve();
-            assert!(
-                e.unwrap_err().to_string().contains("SKY_TIME_ZONE"),
-                "{zone}"
-            );
-        }
-        let ny = SettingsLayer {
-            time_zone: Some("America/New_York".into()),
-            ..Default::default()
-        };
-        assert_eq!(
-            ny.resolve().unwrap().time_zone,
-            chrono_tz::America::New_York
-        );
-        for ms in [0, 49, 60_001] {
-            let e = SettingsLayer {
-                session_poll_ms: Some(ms),
-                ..Default::default()
-            }
-            .resolve();
-            assert!(e.unwrap_err().to_string().contains("SKY_SESSION_POLL_MS"));
-        }
-    }
-}
+mod tests;

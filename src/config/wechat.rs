@@ -1,9 +1,9 @@
 //! The WeChat settings (the mini-program login and WeChat Pay API v3), required in wechat mode,
 //! and the merchant key's PEM parser, which the payment client reuses.
 
-use rsa::RsaPrivateKey;
-use rsa::pkcs1::DecodeRsaPrivateKey as _;
-use rsa::pkcs8::DecodePrivateKey as _;
+use ring::signature::RsaKeyPair;
+use rustls_pki_types::PrivateKeyDer;
+use rustls_pki_types::pem::PemObject as _;
 
 use super::layer::SettingsLayer;
 use super::{ConfigError, bad};
@@ -61,12 +61,16 @@ impl std::fmt::Debug for WechatSettings {
 pub struct MerchantKeyError;
 
 /// Reads the merchant API private key: PKCS#8 (`-----BEGIN PRIVATE KEY-----`, what the
-/// merchant platform hands out) or PKCS#1 (`-----BEGIN RSA PRIVATE KEY-----`) PEM.
-pub fn merchant_key(pem: &str) -> Result<RsaPrivateKey, MerchantKeyError> {
-    let pem = pem.trim();
-    RsaPrivateKey::from_pkcs8_pem(pem)
-        .or_else(|_| RsaPrivateKey::from_pkcs1_pem(pem))
-        .map_err(|_| MerchantKeyError)
+/// merchant platform hands out) or PKCS#1 (`-----BEGIN RSA PRIVATE KEY-----`) PEM, as a
+/// `ring` key pair (constant-time signing; 2048 to 8192 bits).
+pub fn merchant_key(pem: &str) -> Result<RsaKeyPair, MerchantKeyError> {
+    let der = PrivateKeyDer::from_pem_slice(pem.trim().as_bytes()).map_err(|_| MerchantKeyError)?;
+    match der {
+        PrivateKeyDer::Pkcs8(k) => RsaKeyPair::from_pkcs8(k.secret_pkcs8_der()),
+        PrivateKeyDer::Pkcs1(k) => RsaKeyPair::from_der(k.secret_pkcs1_der()),
+        _ => return Err(MerchantKeyError),
+    }
+    .map_err(|_| MerchantKeyError)
 }
 
 /// The WeChat settings of a layer in wechat mode.
@@ -130,7 +134,12 @@ pub(super) fn wechat_settings(l: &SettingsLayer) -> Result<WechatSettings, Confi
         platform_key_pem: pem,
         platform_serial: l.wechat_platform_serial.clone(),
         mchid,
-        max_skew_secs: l.wechat_max_skew_secs.unwrap_or(300) as i64,
+        max_skew_secs: super::resolve::ranged(
+            l.wechat_max_skew_secs,
+            300,
+            0..=super::resolve::DAY_SECS,
+            "SKY_WECHAT_MAX_SKEW_SECS",
+        )? as i64,
         appid,
         app_secret,
         merchant_key_pem,
@@ -170,25 +179,18 @@ mod tests {
     use super::*;
     use crate::config::PayMode;
 
-    /// One RSA key for every WeChat test (generation is slow): (private PKCS#8 PEM, public PEM).
-    fn keys() -> &'static (String, String, rsa::RsaPrivateKey) {
-        use rsa::pkcs8::{EncodePrivateKey as _, EncodePublicKey as _, LineEnding};
-        static KEYS: std::sync::OnceLock<(String, String, rsa::RsaPrivateKey)> =
-            std::sync::OnceLock::new();
-        KEYS.get_or_init(|| {
-            let key = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048).unwrap();
-            let private = key.to_pkcs8_pem(LineEnding::LF).unwrap().to_string();
-            let public = key
-                .to_public_key()
-                .to_public_key_pem(LineEnding::LF)
-                .unwrap();
-            (private, public, key)
-        })
+    /// The test-only merchant key (PKCS#8 private PEM, SPKI public PEM), committed under
+    /// `tests/fixtures/rsa`.
+    fn keys() -> (&'static str, &'static str) {
+        (
+            include_str!("../../tests/fixtures/rsa/merchant.key.pem"),
+            include_str!("../../tests/fixtures/rsa/merchant.pub.pem"),
+        )
     }
 
     /// A complete wechat layer whose key files live in `dir`.
     fn wechat_layer(dir: &tempfile::TempDir) -> SettingsLayer {
-        let (private, public, _) = keys();
+        let (private, public) = keys();
         let merchant = dir.path().join("apiclient_key.pem");
         let platform = dir.path().join("platform.pem");
         std::fs::write(&merchant, private).unwrap();
@@ -236,10 +238,9 @@ mod tests {
 
     #[test]
     fn wechat_accepts_a_pkcs1_merchant_key() {
-        use rsa::pkcs1::{EncodeRsaPrivateKey as _, LineEnding};
         let dir = tempfile::tempdir().unwrap();
         let layer = wechat_layer(&dir);
-        let pem = keys().2.to_pkcs1_pem(LineEnding::LF).unwrap();
+        let pem = include_str!("../../tests/fixtures/rsa/merchant.key.pkcs1.pem");
         assert!(pem.starts_with("-----BEGIN RSA PRIVATE KEY-----"));
         std::fs::write(layer.wechat_merchant_key.as_ref().unwrap(), pem.as_bytes()).unwrap();
         assert!(layer.resolve().is_ok());
@@ -279,7 +280,7 @@ mod tests {
     fn wechat_bad_values_name_the_setting() {
         let dir = tempfile::tempdir().unwrap();
         let not_a_key = dir.path().join("not-a-key.pem");
-        std::fs::write(&not_a_key, &keys().1).unwrap();
+        std::fs::write(&not_a_key, keys().1).unwrap();
         let cases = [
             (
                 SettingsLayer {
@@ -334,7 +335,7 @@ mod tests {
         for (layer, name) in cases {
             let e = layer.resolve().unwrap_err().to_string();
             assert!(e.contains(name), "{name}: {e}");
-            for pem in [&keys().0, &keys().1] {
+            for pem in [keys().0, keys().1] {
                 let material = pem.lines().nth(1).unwrap();
                 assert!(!e.contains(material), "the message shows key material: {e}");
             }

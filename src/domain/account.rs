@@ -12,6 +12,11 @@ pub const DISABLED: i64 = 0;
 pub const BAD_LOGIN: Refusal = Refusal("账号或密码错误");
 /// The account is disabled.
 pub const LOCKED: Refusal = Refusal("账号被锁定");
+/// Too many failed logins for the account or from the address: locked for the lockout
+/// window (`SKY_LOGIN_LOCKOUT_SECS`), without looking at the password.
+pub const THROTTLED: Refusal = Refusal("登录失败次数过多，请稍后再试");
+/// Too many logins being checked at once: no slot came free in time.
+pub const LOGIN_BUSY: Refusal = Refusal("登录繁忙，请稍后再试");
 /// The customer login failed: a bad or used code, or WeChat unreachable.
 pub const LOGIN_FAILED: Refusal = Refusal("登录失败");
 /// Wechat mode without the WeChat client.

@@ -1,6 +1,7 @@
 //! Orders and their lines, what an order costs, and when it may be paid.
 
 use super::Refusal;
+use super::shop::ShopId;
 use super::status::{PayStatus, Status};
 
 /// 订单不存在 (also for someone else's order: ids cannot be probed).
@@ -98,11 +99,19 @@ pub struct OrderLine {
     pub amount: i64,
 }
 
-/// Filters of an order search (the merchant's list, a customer's history).
+/// Whose orders a search reads: always exactly one shop's or one customer's. There is no
+/// "every order" scope, so no value of a filter can widen a search past its owner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderScope {
+    /// A merchant's: this shop's orders.
+    Shop(ShopId),
+    /// A customer's: their own orders.
+    Customer(i64),
+}
+
+/// Filters of an order search within its [`OrderScope`].
 #[derive(Debug, Default, Clone)]
 pub struct OrderFilter {
-    /// Only this shop's orders (0: any shop).
-    pub shop_id: i64,
     /// Number contains this.
     pub number: Option<String>,
     /// Phone contains this.
@@ -113,8 +122,6 @@ pub struct OrderFilter {
     pub begin: Option<i64>,
     /// Submitted at or before, Unix ms.
     pub end: Option<i64>,
-    /// Only this customer's orders.
-    pub user_id: Option<i64>,
 }
 
 /// What an order of these (unit price in fen, count) lines costs.

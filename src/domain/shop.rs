@@ -11,6 +11,29 @@ pub const IS_CLOSED: Refusal = Refusal("店铺已打烊");
 /// Not a shop status.
 pub const BAD_STATUS: Refusal = Refusal("店铺状态错误");
 
+/// A real shop's id: always positive. Merchant identities carry one, so no merchant query
+/// can be handed 0 (which an "any shop" filter would read as every shop) or a negative id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ShopId(i64);
+
+impl ShopId {
+    /// The id, when it can name a shop (`> 0`).
+    pub fn new(id: i64) -> Option<ShopId> {
+        (id > 0).then_some(ShopId(id))
+    }
+
+    /// The id as stored.
+    pub fn get(self) -> i64 {
+        self.0
+    }
+}
+
+impl std::fmt::Display for ShopId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
 /// Checks a status a merchant wants to set: [`OPEN`] or [`CLOSED`].
 pub fn parse_status(status: i64) -> Result<i64, Refusal> {
     match status {
@@ -22,6 +45,14 @@ pub fn parse_status(status: i64) -> Result<i64, Refusal> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_shop_id_is_positive() {
+        assert_eq!(ShopId::new(7).map(ShopId::get), Some(7));
+        for bad in [0, -1, i64::MIN] {
+            assert_eq!(ShopId::new(bad), None);
+        }
+    }
 
     #[test]
     fn only_open_and_closed() {

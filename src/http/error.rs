@@ -80,6 +80,7 @@ impl From<Error> for ApiError {
         match e {
             Error::Rejected(msg) => ApiError::Business(msg.to_string()),
             Error::Refused(msg) => ApiError::Business(msg),
+            Error::SessionOver => ApiError::Unauthorized,
             Error::Store(s) => ApiError::Internal(s.into()),
         }
     }
@@ -133,8 +134,10 @@ impl IntoResponse for ApiError {
 pub type ApiResult<T> = Result<T, ApiError>;
 
 /// The body limit's 413 (announced by Content-Length) is plain text; clients read the
-/// envelope. Used as a `map_response` layer over every route; a 413 that is already an
-/// envelope (the upload route's own limit) is left as it is.
+/// envelope, so it becomes one (a 413 that already is JSON, WeChat's shape from the
+/// notification endpoint, is kept). Either way it says `Connection: close`: the server does
+/// not read the rest of the body, so the connection cannot be reused. Used as a
+/// `map_response` layer over every route.
 pub async fn too_large_as_envelope<B>(resp: axum::http::Response<B>) -> Response
 where
     axum::http::Response<B>: IntoResponse,
@@ -142,15 +145,28 @@ where
     if resp.status() != StatusCode::PAYLOAD_TOO_LARGE || is_json(resp.headers()) {
         return resp.into_response();
     }
-    let envelope = Envelope::<()> {
-        code: 0,
-        msg: Some(format!(
-            "请求参数错误: 请求体超过 {} KiB",
-            BODY_LIMIT / 1024
-        )),
-        data: None,
+    let json = resp
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    let mut out = if json {
+        resp.into_response()
+    } else {
+        let envelope = Envelope::<()> {
+            code: 0,
+            msg: Some(format!(
+                "请求参数错误: 请求体超过 {} KiB",
+                BODY_LIMIT / 1024
+            )),
+            data: None,
+        };
+        (StatusCode::PAYLOAD_TOO_LARGE, Json(envelope)).into_response()
     };
-    (StatusCode::PAYLOAD_TOO_LARGE, Json(envelope)).into_response()
+    out.headers_mut().insert(
+        axum::http::header::CONNECTION,
+        axum::http::HeaderValue::from_static("close"),
+    );
+    out
 }
 
 /// True when a reply's Content-Type is JSON (an envelope).

@@ -1,10 +1,12 @@
 //! `POST /notify/paySuccess`: WeChat Pay API-v3 payment notifications. The payments use case
 //! verifies, decrypts and pays; this answers WeChat in its own JSON (`{code, message}`), with
-//! SUCCESS for a repeat too so WeChat stops retrying.
+//! SUCCESS for a repeat too so WeChat stops retrying, and FAIL (400) for a body that cannot
+//! be read at all.
 
 use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{FromRef, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -30,8 +32,17 @@ fn reply(status: StatusCode, code: &str, message: &str) -> Response {
 async fn pay_success(
     State(payments): State<Payments>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
+    // A body that cannot be read (broken chunked encoding, cut short of its Content-Length,
+    // over the limit while streaming) is answered in WeChat's shape too, not as axum's text.
+    let body = match body {
+        Ok(b) => b,
+        Err(e) => {
+            tracing::warn!(error = %e.body_text(), "unreadable payment notification body");
+            return reply(e.status(), "FAIL", "malformed or truncated body");
+        }
+    };
     let h = |name: &str| {
         headers
             .get(name)

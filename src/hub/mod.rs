@@ -11,21 +11,25 @@
 pub mod broker;
 pub mod delivery;
 pub mod ingest;
+pub mod limits;
 pub mod ring;
 mod trim;
+pub mod watch;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use tokio::sync::mpsc;
+use tokio::sync::{Notify, mpsc};
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 use crate::domain::account::{SessionId, SessionState};
 use crate::domain::alert::{AlertRecord, Event};
 use delivery::Delivery;
 use ring::{ConnHandle, ConnShared, Receiver, ShopFeed, fan_out};
 use trim::trim_after_burst;
+use watch::WatchChanges;
 
 /// What kind of socket a connection is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,15 +61,6 @@ pub const KILL_RESTART: u8 = 2;
 /// disabled or its password changed; close 4003).
 pub const KILL_SESSION: u8 = 3;
 
-/// A change in which shops this instance watches (for a broker that subscribes per shop).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Watch {
-    /// The first local socket of the shop arrived.
-    Start(i64),
-    /// The last local socket of the shop left.
-    Stop(i64),
-}
-
 /// The hub. Cheap to clone.
 #[derive(Clone)]
 pub struct Hub {
@@ -75,11 +70,24 @@ pub struct Hub {
 struct Inner {
     feeds: Mutex<HashMap<i64, ShopFeed>>,
     next_id: AtomicU64,
-    watch_tx: Mutex<Option<mpsc::UnboundedSender<Watch>>>,
+    /// Registrations alive (sockets and streams, until their task drops them).
+    total: AtomicUsize,
+    /// Notified when the last registration is dropped.
+    drained: Notify,
+    /// Most registrations in all, and per shop (`limits`).
+    max_sockets: AtomicUsize,
+    max_per_shop: AtomicUsize,
+    /// The ingest loop's queue, for the re-read a new feed asks for.
+    ingest: Mutex<Option<mpsc::Sender<ingest::Ingest>>>,
+    /// Shops whose feed started or stopped, for a broker that subscribes per shop.
+    watch: Mutex<Option<WatchChanges>>,
     /// Set once shutdown closed every connection: later ones are closed at once.
     closing: AtomicBool,
     /// Whether the shutdown watcher runs.
     shutdown_watched: AtomicBool,
+    /// The service's tasks (one tracker, waited on before the database closes): the
+    /// watcher, deferred resync requests, the allocator trims and the sockets' own tasks.
+    tasks: TaskTracker,
 }
 
 /// A connection's membership; leaving the hub happens when it is dropped.
@@ -116,15 +124,26 @@ impl Default for Hub {
 }
 
 impl Hub {
-    /// An empty hub.
+    /// An empty hub with a tracker of its own.
     pub fn new() -> Hub {
+        Hub::with_tasks(TaskTracker::new())
+    }
+
+    /// An empty hub whose tasks run on the service's tracker.
+    pub fn with_tasks(tasks: TaskTracker) -> Hub {
         Hub {
             inner: Arc::new(Inner {
                 feeds: Mutex::new(HashMap::new()),
                 next_id: AtomicU64::new(1),
-                watch_tx: Mutex::new(None),
+                total: AtomicUsize::new(0),
+                drained: Notify::new(),
+                max_sockets: AtomicUsize::new(usize::MAX),
+                max_per_shop: AtomicUsize::new(usize::MAX),
+                ingest: Mutex::new(None),
+                watch: Mutex::new(None),
                 closing: AtomicBool::new(false),
                 shutdown_watched: AtomicBool::new(false),
+                tasks,
             }),
         }
     }
@@ -136,7 +155,7 @@ impl Hub {
             return;
         }
         let (hub, stop) = (self.clone(), stop.clone());
-        tokio::spawn(async move {
+        self.inner.tasks.spawn(async move {
             stop.cancelled().await;
             hub.close_all();
         });
@@ -152,14 +171,73 @@ impl Hub {
         }
     }
 
-    /// Sends watch changes to a broker that subscribes per shop.
-    pub fn set_watcher(&self, tx: mpsc::UnboundedSender<Watch>) {
-        *self.inner.watch_tx.lock().expect("watch lock") = Some(tx);
+    /// The tracker the hub and the sockets spawn their tasks on.
+    pub fn tasks(&self) -> &TaskTracker {
+        &self.inner.tasks
     }
 
-    fn watch(&self, w: Watch) {
-        if let Some(tx) = self.inner.watch_tx.lock().expect("watch lock").as_ref() {
-            let _ = tx.send(w);
+    /// The ingest loop's queue: a new feed asks it to re-read its shop's log (see
+    /// [`Hub::register`]).
+    pub fn set_ingest(&self, tx: mpsc::Sender<ingest::Ingest>) {
+        *self.inner.ingest.lock().expect("ingest lock") = Some(tx);
+    }
+
+    /// Asks the ingest loop to deliver whatever the shop's log holds after the feed's last
+    /// sequence. Never waits: on a full queue the request is handed to a task.
+    fn request_resync(&self, shop_id: i64) {
+        let Some(tx) = self.inner.ingest.lock().expect("ingest lock").clone() else {
+            return;
+        };
+        if let Err(mpsc::error::TrySendError::Full(cmd)) =
+            tx.try_send(ingest::Ingest::Resync(shop_id))
+        {
+            self.inner.tasks.spawn(async move {
+                let _ = tx.send(cmd).await;
+            });
+        }
+    }
+
+    /// Starts recording which shops' feeds start or stop, for a broker that subscribes per
+    /// shop; it reconciles each changed shop with [`Hub::is_watched`].
+    pub fn watch_changes(&self) -> WatchChanges {
+        self.inner
+            .watch
+            .lock()
+            .expect("watch lock")
+            .get_or_insert_with(WatchChanges::default)
+            .clone()
+    }
+
+    fn watch(&self, shop_id: i64) {
+        if let Some(w) = self.inner.watch.lock().expect("watch lock").as_ref() {
+            w.mark(shop_id);
+        }
+    }
+
+    /// True while this instance has a socket or stream of the shop.
+    pub fn is_watched(&self, shop_id: i64) -> bool {
+        self.inner
+            .feeds
+            .lock()
+            .expect("feeds lock")
+            .contains_key(&shop_id)
+    }
+
+    /// Sockets and streams registered now (until their tasks end).
+    pub fn connections(&self) -> usize {
+        self.inner.total.load(Ordering::Acquire)
+    }
+
+    /// Resolves once no registration is left: every socket and stream task has ended, so
+    /// none can record a delivery any more (shutdown waits for this before its last flush).
+    pub async fn drained(&self) {
+        loop {
+            // Created before the check: notify_waiters reaches it even before it is polled.
+            let notified = self.inner.drained.notified();
+            if self.connections() == 0 {
+                return;
+            }
+            notified.await;
         }
     }
 
@@ -174,8 +252,12 @@ impl Hub {
             .collect()
     }
 
-    /// Joins a shop's feed without a merchant session (an anonymous `/ws/{sid}`; tests). See
-    /// [`Hub::register_session`].
+    /// Joins a shop's feed without a merchant session and without the caps (tests). `db_seq`
+    /// is the shop's last sequence read from the log *before* this call: a new feed starts
+    /// there, so nothing committed earlier is delivered live. An alert committed after that
+    /// read but handed to the hub before the feed existed was dropped (no feed, no sockets);
+    /// so a new feed also asks the ingest loop to re-read the shop's log after `db_seq`, which
+    /// delivers it live, in order, before anything newer.
     pub fn register(
         &self,
         shop_id: i64,
@@ -183,21 +265,24 @@ impl Hub {
         queue: usize,
         db_seq: i64,
     ) -> Registration {
-        self.register_session(shop_id, None, kind, queue, db_seq)
+        self.join(shop_id, None, kind, queue, db_seq, false)
+            .expect("joining without the caps cannot be refused")
     }
 
-    /// Joins a shop's feed as the login `session` of an employee (`(employee_id, session)`),
-    /// which [`Hub::end_sessions`] closes when it is over. `db_seq` is the shop's last
-    /// sequence read from the log *before* this call: a new feed starts there, so nothing
-    /// committed earlier is delivered live.
-    pub fn register_session(
+    /// Joins the shop's feed (as [`Hub::register`]), as the login `session` of an employee
+    /// (`(employee_id, session)`) when there is one, which [`Hub::end_sessions`] closes when
+    /// it is over; with `capped`, refuses when the hub holds its most sockets in all or for
+    /// this shop (checked under the same lock as the join, so concurrent handshakes cannot
+    /// overshoot).
+    fn join(
         &self,
         shop_id: i64,
         session: Option<(i64, SessionId)>,
         kind: ConnKind,
         queue: usize,
         db_seq: i64,
-    ) -> Registration {
+        capped: bool,
+    ) -> Result<Registration, limits::Full> {
         let shared = Arc::new(ConnShared::default());
         let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
         let queue = queue.max(1) as u64;
@@ -210,6 +295,9 @@ impl Hub {
         };
         let (live_after, new_feed, ring) = {
             let mut feeds = self.inner.feeds.lock().expect("feeds lock");
+            if capped {
+                self.check_room(&feeds, Some(shop_id))?;
+            }
             let new_feed = !feeds.contains_key(&shop_id);
             let feed = feeds.entry(shop_id).or_insert_with(|| ShopFeed {
                 last_seq: db_seq,
@@ -225,14 +313,16 @@ impl Hub {
                 shared.close(KILL_RESTART);
             }
             feed.conns.push(handle);
+            self.inner.total.fetch_add(1, Ordering::AcqRel);
             (feed.last_seq, new_feed, feed.ring.clone())
         };
         if new_feed {
-            self.watch(Watch::Start(shop_id));
+            self.request_resync(shop_id);
+            self.watch(shop_id);
         }
-        trim_after_burst();
+        trim_after_burst(&self.inner.tasks);
         metrics::gauge!("sky_connections_open", "kind" => kind.label()).increment(1.0);
-        Registration {
+        Ok(Registration {
             rx: Receiver {
                 ring,
                 shared: shared.clone(),
@@ -242,7 +332,7 @@ impl Hub {
             hub: self.clone(),
             shop_id,
             id,
-        }
+        })
     }
 
     fn leave(&self, shop_id: i64, id: u64) {
@@ -262,10 +352,13 @@ impl Hub {
         }
         if let Some(kind) = removed_kind {
             metrics::gauge!("sky_connections_open", "kind" => kind.label()).decrement(1.0);
-            trim_after_burst();
+            trim_after_burst(&self.inner.tasks);
         }
         if now_empty {
-            self.watch(Watch::Stop(shop_id));
+            self.watch(shop_id);
+        }
+        if self.inner.total.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.inner.drained.notify_waiters();
         }
     }
 
@@ -363,9 +456,15 @@ mod tests {
         use crate::domain::account::{ACTIVE, DISABLED};
         let hub = Hub::new();
         let login = |generation, sid| SessionId { generation, sid };
-        let kept = hub.register_session(1, Some((7, login(3, 11))), ConnKind::Rich, 8, 0);
-        let other = hub.register_session(1, Some((7, login(3, 12))), ConnKind::Legacy, 8, 0);
-        let colleague = hub.register_session(1, Some((8, login(3, 13))), ConnKind::Sse, 8, 0);
+        let kept = hub
+            .try_register(1, Some((7, login(3, 11))), ConnKind::Rich, 8, 0)
+            .unwrap();
+        let other = hub
+            .try_register(1, Some((7, login(3, 12))), ConnKind::Legacy, 8, 0)
+            .unwrap();
+        let colleague = hub
+            .try_register(1, Some((8, login(3, 13))), ConnKind::Sse, 8, 0)
+            .unwrap();
         let anonymous = hub.register(1, ConnKind::Legacy, 8, 0);
         let reason = |r: &Registration| r.shared.reason.load(Ordering::Acquire);
         // A password change by login 11: the account is at generation 5 and keeps that login.
@@ -409,18 +508,22 @@ mod tests {
     #[test]
     fn the_first_socket_starts_watching_a_shop_and_the_last_stops() {
         let hub = Hub::new();
-        let (tx, mut rx) = mpsc::unbounded_channel();
-        hub.set_watcher(tx);
+        let changes = hub.watch_changes();
         let a = hub.register(7, ConnKind::Legacy, 8, 0);
         let b = hub.register(7, ConnKind::Sse, 8, 0);
-        assert_eq!(rx.try_recv().ok(), Some(Watch::Start(7)));
-        assert!(rx.try_recv().is_err(), "one start per shop");
+        assert_eq!(changes.pending(), 1, "one change per shop");
+        assert!(hub.is_watched(7));
         assert_eq!(hub.watched_shops(), vec![7]);
         drop(a);
-        assert!(rx.try_recv().is_err());
+        assert!(hub.is_watched(7));
         drop(b);
-        assert_eq!(rx.try_recv().ok(), Some(Watch::Stop(7)));
+        assert!(!hub.is_watched(7));
         assert!(hub.watched_shops().is_empty());
         assert_eq!(hub.last_seq(7), None);
+        assert_eq!(
+            changes.pending(),
+            1,
+            "started and stopped: still one dirty shop"
+        );
     }
 }

@@ -7,7 +7,9 @@ use std::time::Duration;
 /// leave. A burst of handshakes (each briefly holding an HTTP read buffer, a router clone and
 /// its queries' state) leaves freed memory scattered between live sockets, which glibc keeps
 /// resident: after 10,000 screens connect at once that is several kilobytes per screen.
-pub(super) fn trim_after_burst() {
+pub(super) fn trim_after_burst(tasks: &tokio_util::task::TaskTracker) {
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    let _ = tasks;
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
         use std::sync::atomic::AtomicI64;
@@ -23,11 +25,11 @@ pub(super) fn trim_after_burst() {
         {
             return;
         }
-        let Ok(rt) = tokio::runtime::Handle::try_current() else {
+        if tokio::runtime::Handle::try_current().is_err() {
             SCHEDULED.store(0, Ordering::Release);
             return;
-        };
-        rt.spawn(async {
+        }
+        tasks.spawn(async {
             tokio::time::sleep(Duration::from_secs(1)).await;
             SCHEDULED.store(0, Ordering::Release);
             let _ = tokio::task::spawn_blocking(|| {

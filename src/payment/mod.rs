@@ -3,5 +3,7 @@
 //! Both end in the one "payment succeeded" path of the payments use case
 //! (`usecases::payments::Payments::succeeded`).
 
+/// The platform's RSA public key from PEM, and signature checks on ring.
+pub mod rsa_public;
 pub mod wechat;
 pub mod wechat_api;

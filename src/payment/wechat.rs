@@ -8,13 +8,9 @@ use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use rsa::RsaPublicKey;
-use rsa::pkcs1::DecodeRsaPublicKey as _;
-use rsa::pkcs1v15::{Signature, VerifyingKey};
-use rsa::pkcs8::DecodePublicKey as _;
-use rsa::signature::Verifier as _;
 use serde::Deserialize;
-use sha2::Sha256;
+
+use super::rsa_public::RsaPublicKey;
 
 /// The only resource algorithm WeChat Pay API v3 uses; anything else is refused, not guessed at.
 pub const ALGORITHM: &str = "AEAD_AES_256_GCM";
@@ -78,8 +74,8 @@ pub enum NotifyError {
 /// Why a [`Verifier`] could not be built from its configuration.
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
-    /// The platform public key is neither SPKI nor PKCS#1 RSA PEM.
-    #[error("platform public key is not an RSA public key PEM (SPKI or PKCS#1)")]
+    /// The platform public key is neither SPKI nor PKCS#1 RSA PEM (2048 to 8192 bits).
+    #[error("platform public key is not an RSA public key PEM (SPKI or PKCS#1, 2048 to 8192 bits)")]
     BadPem,
     /// The API-v3 key must be exactly 32 bytes: it is used as-is as the AES-256 key.
     #[error("API-v3 key must be exactly 32 bytes, got {0}")]
@@ -89,7 +85,7 @@ pub enum KeyError {
 /// Checks and decrypts WeChat Pay notifications. Cheap to clone; share it as app state.
 #[derive(Clone)]
 pub struct Verifier {
-    key: VerifyingKey<Sha256>,
+    key: RsaPublicKey,
     cipher: Aes256Gcm,
     platform_serial: Option<String>,
     max_skew: u64,
@@ -115,14 +111,11 @@ impl Verifier {
         platform_serial: Option<String>,
         max_skew_secs: i64,
     ) -> Result<Self, KeyError> {
-        let pem = platform_public_key_pem.trim();
-        let public = RsaPublicKey::from_public_key_pem(pem)
-            .or_else(|_| RsaPublicKey::from_pkcs1_pem(pem))
-            .map_err(|_| KeyError::BadPem)?;
+        let key = RsaPublicKey::from_pem(platform_public_key_pem).ok_or(KeyError::BadPem)?;
         let cipher = Aes256Gcm::new_from_slice(api_v3_key.as_bytes())
             .map_err(|_| KeyError::ApiV3KeyLength(api_v3_key.len()))?;
         Ok(Self {
-            key: VerifyingKey::new(public),
+            key,
             cipher,
             platform_serial,
             max_skew: max_skew_secs.max(0).unsigned_abs(),
@@ -176,12 +169,15 @@ impl Verifier {
         }
         let signature = BASE64
             .decode(signature)
-            .ok()
-            .and_then(|raw| Signature::try_from(raw.as_slice()).ok())
-            .ok_or(NotifyError::BadSignature)?;
-        self.key
-            .verify(&signed_message(timestamp, nonce, body), &signature)
-            .map_err(|_| NotifyError::BadSignature)
+            .map_err(|_| NotifyError::BadSignature)?;
+        if self
+            .key
+            .verifies(&signed_message(timestamp, nonce, body), &signature)
+        {
+            Ok(())
+        } else {
+            Err(NotifyError::BadSignature)
+        }
     }
 
     fn decrypt(&self, resource: &ResourceWire) -> Result<Vec<u8>, NotifyError> {

@@ -16,10 +16,9 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use rsa::pkcs1v15::SigningKey;
-use rsa::signature::{SignatureEncoding as _, Signer as _};
+use ring::rand::SystemRandom;
+use ring::signature::{RSA_PKCS1_SHA256, RsaKeyPair};
 use serde::{Deserialize, Serialize};
-use sha2::Sha256;
 
 use crate::config::wechat::{MerchantKeyError, WechatSettings, merchant_key};
 use crate::payment::wechat::{NotifyError, NotifyHeaders, Verifier};
@@ -45,10 +44,11 @@ pub fn install_crypto_provider() {
     });
 }
 
-/// The merchant API private key (`apiclient_key.pem`), ready to sign.
+/// The merchant API private key (`apiclient_key.pem`), ready to sign (ring: constant-time,
+/// about a millisecond per signature, so it runs on the async threads).
 #[derive(Clone)]
 pub struct MerchantKey {
-    key: SigningKey<Sha256>,
+    key: Arc<RsaKeyPair>,
 }
 
 // Hand-written so the private key can never reach a log through `{:?}`.
@@ -63,13 +63,23 @@ impl MerchantKey {
     /// PKCS#1 (`-----BEGIN RSA PRIVATE KEY-----`) PEM.
     pub fn from_pem(pem: &str) -> Result<Self, MerchantKeyError> {
         Ok(Self {
-            key: SigningKey::new(merchant_key(pem)?),
+            key: Arc::new(merchant_key(pem)?),
         })
     }
 
-    /// Base64 of the RSA PKCS#1 v1.5 SHA-256 signature of `message`.
+    /// Base64 of the RSA PKCS#1 v1.5 SHA-256 signature of `message` (deterministic: the
+    /// same bytes as `openssl dgst -sha256 -sign`).
     pub fn sign(&self, message: &[u8]) -> String {
-        BASE64.encode(self.key.sign(message).to_bytes())
+        let mut signature = vec![0; self.key.public().modulus_len()];
+        self.key
+            .sign(
+                &RSA_PKCS1_SHA256,
+                &SystemRandom::new(),
+                message,
+                &mut signature,
+            )
+            .expect("signing with a valid key into a modulus-sized buffer cannot fail");
+        BASE64.encode(signature)
     }
 }
 
@@ -423,40 +433,33 @@ async fn read_limited(mut resp: reqwest::Response) -> Result<Vec<u8>, WechatErro
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rsa::RsaPrivateKey;
-    use rsa::pkcs1v15::{Signature, VerifyingKey};
-    use rsa::signature::Verifier as _;
-    use std::sync::OnceLock;
+    use crate::payment::rsa_public::RsaPublicKey;
 
-    fn private() -> &'static RsaPrivateKey {
-        static KEY: OnceLock<RsaPrivateKey> = OnceLock::new();
-        KEY.get_or_init(|| RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048).unwrap())
-    }
+    const PKCS8: &str = include_str!("../../tests/fixtures/rsa/merchant.key.pem");
+    const PKCS1: &str = include_str!("../../tests/fixtures/rsa/merchant.key.pkcs1.pem");
+    const PUBLIC: &str = include_str!("../../tests/fixtures/rsa/merchant.pub.pem");
 
     fn verifies(message: &str, signature_b64: &str) -> bool {
-        let public = VerifyingKey::<Sha256>::new(private().to_public_key());
+        let public = RsaPublicKey::from_pem(PUBLIC).unwrap();
         let raw = BASE64.decode(signature_b64).unwrap();
-        let sig = Signature::try_from(raw.as_slice()).unwrap();
-        public.verify(message.as_bytes(), &sig).is_ok()
+        public.verifies(message.as_bytes(), &raw)
     }
 
     fn key() -> MerchantKey {
-        use rsa::pkcs8::{EncodePrivateKey as _, LineEnding};
-        MerchantKey::from_pem(&private().to_pkcs8_pem(LineEnding::LF).unwrap()).unwrap()
+        MerchantKey::from_pem(PKCS8).unwrap()
     }
 
     #[test]
     fn reads_pkcs8_and_pkcs1_and_refuses_the_rest() {
-        use rsa::pkcs1::{EncodeRsaPrivateKey as _, EncodeRsaPublicKey as _};
-        use rsa::pkcs8::LineEnding;
-        let pkcs1 = private().to_pkcs1_pem(LineEnding::CRLF).unwrap();
-        assert!(MerchantKey::from_pem(&pkcs1).is_ok());
-        let public = private()
-            .to_public_key()
-            .to_pkcs1_pem(LineEnding::LF)
-            .unwrap();
-        for pem in ["", "garbage", public.as_str()] {
-            assert!(MerchantKey::from_pem(pem).is_err());
+        let pkcs1 = MerchantKey::from_pem(&PKCS1.replace('\n', "\r\n")).unwrap();
+        assert_eq!(
+            pkcs1.sign(b"x"),
+            key().sign(b"x"),
+            "the same key, the same signature"
+        );
+        let ec = include_str!("../../tests/fixtures/rsa/ec.key.pem");
+        for pem in ["", "garbage", PUBLIC, ec] {
+            assert!(MerchantKey::from_pem(pem).is_err(), "{pem}");
         }
         assert_eq!(format!("{:?}", key()), "MerchantKey(..)");
     }

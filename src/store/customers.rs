@@ -56,13 +56,29 @@ pub async fn user_name<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
 /// Locks the customer's row until the transaction ends, so the customer's cart changes one
 /// at a time: two adds, or an add and a submit, cannot both decide on the cart they read
 /// before the other commits. On PostgreSQL this is a row lock; SQLite's write transactions
-/// already run one at a time (the store's writer lock and `BEGIN IMMEDIATE`).
-pub async fn lock(tx: &mut WriteTx, user_id: i64) -> Result<(), StoreError> {
-    if tx.backend() == Backend::Postgres {
-        sqlx::query("SELECT id FROM \"user\" WHERE id = $1 FOR UPDATE")
-            .bind(user_id)
-            .fetch_optional(&mut *tx.conn())
-            .await?;
-    }
-    Ok(())
+/// already run one at a time (the store's writer lock and `BEGIN IMMEDIATE`). False when
+/// there is no such customer (a token of a database since recreated).
+pub async fn lock(tx: &mut WriteTx, user_id: i64) -> Result<bool, StoreError> {
+    let sql = if tx.backend() == Backend::Postgres {
+        "SELECT id FROM \"user\" WHERE id = $1 FOR UPDATE"
+    } else {
+        "SELECT id FROM \"user\" WHERE id = $1"
+    };
+    let found: Option<i64> = sqlx::query_scalar(sql)
+        .bind(user_id)
+        .fetch_optional(&mut *tx.conn())
+        .await?;
+    Ok(found.is_some())
+}
+
+/// Whether the customer exists.
+pub async fn exists<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
+    ex: E,
+    user_id: i64,
+) -> Result<bool, StoreError> {
+    let found: Option<i64> = sqlx::query_scalar("SELECT id FROM \"user\" WHERE id = $1")
+        .bind(user_id)
+        .fetch_optional(ex)
+        .await?;
+    Ok(found.is_some())
 }

@@ -6,7 +6,8 @@ use sqlx::AssertSqlSafe;
 use sqlx::{AnyConnection, AnyPool};
 
 use super::StoreError;
-use crate::domain::order::{Order, OrderFilter, OrderLine};
+use crate::domain::order::{Order, OrderFilter, OrderLine, OrderScope};
+use crate::domain::shop::ShopId;
 use crate::domain::status::{self as state, Action, PayStatus, Status};
 
 from_row!(Order {
@@ -210,7 +211,7 @@ pub async fn lines<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
 #[derive(Debug, Clone, Copy)]
 pub enum Owner {
     /// A merchant of this shop.
-    Shop(i64),
+    Shop(ShopId),
     /// This customer.
     User(i64),
 }
@@ -274,7 +275,7 @@ pub async fn apply(
         Action::Confirm | Action::Deliver | Action::Pay => (String::new(), false, false),
     };
     let (owner_col, owner_id) = match owner {
-        Owner::Shop(id) => ("shop_id", id),
+        Owner::Shop(id) => ("shop_id", id.get()),
         Owner::User(id) => ("user_id", id),
     };
     let sql = format!(
@@ -360,31 +361,38 @@ pub async fn complete_delivering_before(
         .rows_affected())
 }
 
-/// A page of orders (newest first) and the total count.
+/// A page of one shop's or one customer's orders (newest first) and the total count.
 pub async fn search(
     pool: &AnyPool,
+    scope: OrderScope,
     f: &OrderFilter,
     offset: i64,
     limit: i64,
 ) -> Result<(i64, Vec<Order>), StoreError> {
-    // Fixed clause text with NULL-tolerant placeholders keeps the SQL constant and all
-    // values bound, never spliced.
-    let filter = "($1 = 0 OR shop_id = $1) AND ($2 IS NULL OR number LIKE $2) AND ($3 IS NULL OR phone LIKE $3) \
-                  AND ($4 IS NULL OR status = $4) AND ($5 IS NULL OR order_time >= $5) \
-                  AND ($6 IS NULL OR order_time <= $6) AND ($7 IS NULL OR user_id = $7)";
+    // The owner is always bound, by a column named here and nowhere else: no value can widen
+    // the search. Fixed clause text with NULL-tolerant placeholders keeps the SQL constant
+    // and all values bound, never spliced.
+    let (owner_col, owner) = match scope {
+        OrderScope::Shop(shop) => ("shop_id", shop.get()),
+        OrderScope::Customer(user) => ("user_id", user),
+    };
+    let filter = format!(
+        "{owner_col} = $1 AND ($2 IS NULL OR number LIKE $2) AND ($3 IS NULL OR phone LIKE $3) \
+         AND ($4 IS NULL OR status = $4) AND ($5 IS NULL OR order_time >= $5) \
+         AND ($6 IS NULL OR order_time <= $6)"
+    );
     let like = |s: &Option<String>| {
         s.as_ref()
             .map(|v| format!("%{}%", v.replace(['%', '_'], "")))
     };
     macro_rules! binds {
         ($q:expr) => {
-            $q.bind(f.shop_id)
+            $q.bind(owner)
                 .bind(like(&f.number))
                 .bind(like(&f.phone))
                 .bind(f.status)
                 .bind(f.begin)
                 .bind(f.end)
-                .bind(f.user_id)
         };
     }
     let total: i64 = binds!(sqlx::query_scalar(AssertSqlSafe(format!(
@@ -393,7 +401,7 @@ pub async fn search(
     .fetch_one(pool)
     .await?;
     let sql = format!(
-        "SELECT {ORDER_COLUMNS} FROM orders WHERE {filter} ORDER BY order_time DESC, id DESC LIMIT $8 OFFSET $9"
+        "SELECT {ORDER_COLUMNS} FROM orders WHERE {filter} ORDER BY order_time DESC, id DESC LIMIT $7 OFFSET $8"
     );
     let rows = binds!(sqlx::query_as(AssertSqlSafe(sql)))
         .bind(limit)

@@ -2,19 +2,23 @@
 //! `wx.login` code (traded for the openid at WeChat in wechat mode; mapped to a stable openid
 //! in mock mode). Both end in a token of their role.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
 use super::Result;
+use crate::auth::gate::PasswordGate;
 use crate::auth::identity::Merchant;
-use crate::auth::{Role, Tokens, hash_password, verify_password};
+use crate::auth::throttle::LoginThrottle;
+use crate::auth::{Role, Tokens, hash_password};
 use crate::config::PayMode;
 use crate::domain::account::{
-    BAD_LOGIN, Employee, LOCKED, LOGIN_FAILED, PASSWORD_EDIT_FAILED, PASSWORD_WRONG,
-    WECHAT_LOGIN_OFF, valid_new_password,
+    BAD_LOGIN, Employee, LOCKED, LOGIN_BUSY, LOGIN_FAILED, PASSWORD_EDIT_FAILED, PASSWORD_WRONG,
+    THROTTLED, WECHAT_LOGIN_OFF, valid_new_password,
 };
+use crate::domain::shop::ShopId;
 use crate::payment::wechat_api::WechatClient;
 use crate::store::{Store, customers, employees, shops};
 use crate::time::Clock;
@@ -57,6 +61,8 @@ pub struct Accounts {
     tokens: Tokens,
     pay_mode: PayMode,
     wechat: Option<Arc<WechatClient>>,
+    gate: PasswordGate,
+    throttle: LoginThrottle,
 }
 
 impl Accounts {
@@ -75,6 +81,18 @@ impl Accounts {
             tokens,
             pay_mode,
             wechat,
+            gate: PasswordGate::new(PasswordGate::default_concurrency(), Duration::from_secs(3)),
+            throttle: LoginThrottle::default(),
+        }
+    }
+
+    /// These use cases with this bound on password verifications and this login throttle
+    /// (the settings'; `new` uses the defaults).
+    pub fn with_login_limits(self, gate: PasswordGate, throttle: LoginThrottle) -> Accounts {
+        Accounts {
+            gate,
+            throttle,
+            ..self
         }
     }
 
@@ -82,21 +100,36 @@ impl Accounts {
         (self.clock.now_ms() / 1000) as u64
     }
 
-    /// A merchant logs in: the same refusal for an unknown name and a wrong password (which
-    /// take the same time), and a disabled account is locked.
-    pub async fn merchant_login(&self, username: &str, password: &str) -> Result<MerchantSession> {
+    /// A merchant logs in from `client` (the throttle's address key): the same refusal for an
+    /// unknown name and a wrong password (which take the same time), and a disabled account
+    /// is locked. An account or address with too many recent failures is refused before any
+    /// hashing; the verification itself waits for a slot of the bounded gate.
+    pub async fn merchant_login(
+        &self,
+        username: &str,
+        password: &str,
+        client: Option<IpAddr>,
+    ) -> Result<MerchantSession> {
         if username.len() > MAX_USERNAME || password.len() > MAX_PASSWORD {
             return Err(BAD_LOGIN.into());
         }
+        let now = self.clock.now_ms();
+        self.throttled(username, client, now)?;
         let emp = shops::employee_by_username(self.store.pool(), username).await?;
         let hash = emp
             .as_ref()
             .map(|e| e.password_hash.clone())
             .unwrap_or_else(|| DUMMY_HASH.to_string());
-        let valid = verify_password(password.to_string(), hash).await;
+        let slot = self.gate.slot().await.map_err(|_| LOGIN_BUSY)?;
+        // Again once a slot is free: failures recorded while this login waited count.
+        self.throttled(username, client, self.clock.now_ms())?;
+        let valid = slot.verify(password.to_string(), hash).await;
         let Some(employee) = emp.filter(|_| valid) else {
+            metrics::counter!("sky_login_failures_total").increment(1);
+            self.throttle.failed(username, client, now);
             return Err(BAD_LOGIN.into());
         };
+        self.throttle.succeeded(username);
         if !employee.is_active() {
             return Err(LOCKED.into());
         }
@@ -113,9 +146,21 @@ impl Accounts {
         })
     }
 
+    /// Refuses a login the throttle has locked (the account, or the client address).
+    fn throttled(&self, username: &str, client: Option<IpAddr>, now: i64) -> Result<()> {
+        self.throttle
+            .check(username, client, now)
+            .map_err(|locked| {
+                tracing::info!(?locked, "login refused: too many failures");
+                metrics::counter!("sky_login_refused_total", "reason" => "throttled").increment(1);
+                THROTTLED.into()
+            })
+    }
+
     /// The merchant account behind a session, while it still exists, is active and acts for
     /// the same shop; `None` when the session is over.
-    pub async fn merchant(&self, employee_id: i64, shop_id: i64) -> Result<Option<Employee>> {
+    pub async fn merchant(&self, employee_id: i64, shop_id: ShopId) -> Result<Option<Employee>> {
+        let shop_id = shop_id.get();
         Ok(shops::employee_by_id(self.store.pool(), employee_id)
             .await?
             .filter(|e| e.is_active() && e.shop_id == shop_id))
@@ -126,7 +171,7 @@ impl Accounts {
     /// on other instances within a poll period); this one goes on, as the stock app's dialog
     /// expects (it stays on the page). A wrong old password answers `密码错误`, anything else
     /// `密码修改失败`.
-    #[tracing::instrument(skip_all, fields(shop_id = m.shop_id, employee_id = m.employee_id))]
+    #[tracing::instrument(skip_all, fields(shop_id = m.shop_id.get(), employee_id = m.employee_id))]
     pub async fn change_password(&self, m: &Merchant, old: &str, new: &str) -> Result<()> {
         if !valid_new_password(new) {
             return Err(PASSWORD_EDIT_FAILED.into());
@@ -136,9 +181,15 @@ impl Accounts {
         }
         let emp = shops::employee_by_id(self.store.pool(), m.employee_id)
             .await?
-            .filter(|e| e.shop_id == m.shop_id)
+            .filter(|e| e.shop_id == m.shop_id.get())
             .ok_or(PASSWORD_EDIT_FAILED)?;
-        if !verify_password(old.to_string(), emp.password_hash.clone()).await {
+        // Through the bounded gate, as the login: an outsider with a token can start it too.
+        let valid = self
+            .gate
+            .verify(old.to_string(), emp.password_hash.clone())
+            .await
+            .map_err(|_| LOGIN_BUSY)?;
+        if !valid {
             return Err(PASSWORD_WRONG.into());
         }
         let new_hash = hash_password(new.to_string()).await;

@@ -3,7 +3,7 @@
 
 use super::Result;
 use crate::domain::address::{self, Address, NO_DEFAULT, NOT_FOUND};
-use crate::store::{Store, addresses};
+use crate::store::{Store, addresses, customers};
 
 /// The address book use cases. Cheap to clone.
 #[derive(Clone)]
@@ -26,6 +26,9 @@ impl Addresses {
             is_default: address::NOT_DEFAULT,
             ..a
         };
+        if !customers::exists(self.store.pool(), user_id).await? {
+            return Err(super::Error::SessionOver);
+        }
         addresses::insert_address(self.store.pool(), &a).await?;
         Ok(())
     }

@@ -28,7 +28,9 @@ impl Carts {
     #[tracing::instrument(skip_all, fields(user_id = user_id))]
     pub async fn add(&self, user_id: i64, item: CartItem, flavor: &str) -> Result<()> {
         let mut tx = self.store.begin().await?;
-        customers::lock(&mut tx, user_id).await?;
+        if !customers::lock(&mut tx, user_id).await? {
+            return Err(super::Error::SessionOver);
+        }
         let (shop_id, name, image, price) = match item {
             CartItem::Dish(id) => {
                 let found = menu::dishes_for_share(&mut tx, &[id]).await?;

@@ -34,6 +34,10 @@ pub enum Error {
     /// (`'川湘小炒'已存在`); shown as `code: 0` with this message.
     #[error("{0}")]
     Refused(String),
+    /// The account behind a validly signed token no longer exists (the database was
+    /// recreated, the account deleted): the session is over, shown as a bare 401.
+    #[error("the session's account no longer exists")]
+    SessionOver,
     /// Storage failed; shown as an opaque 5xx, the cause logged.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -50,7 +54,7 @@ impl Error {
     pub fn refusal(&self) -> Option<Refusal> {
         match self {
             Error::Rejected(msg) => Some(Refusal(msg)),
-            Error::Refused(_) | Error::Store(_) => None,
+            Error::Refused(_) | Error::SessionOver | Error::Store(_) => None,
         }
     }
 }

@@ -11,8 +11,10 @@ use super::{Error, Result};
 use crate::alerts::relay::Relay;
 use crate::domain::alert::TYPE_REMINDER;
 use crate::domain::cart::{self, CartItem, CartLine, NOTHING_TO_REPEAT};
-use crate::domain::order::{self, BAD_STATUS, NOT_FOUND, Order, OrderFilter, OrderLine};
-use crate::domain::shop::{IS_CLOSED, OPEN};
+use crate::domain::order::{
+    self, BAD_STATUS, NOT_FOUND, Order, OrderFilter, OrderLine, OrderScope,
+};
+use crate::domain::shop::{IS_CLOSED, OPEN, ShopId};
 use crate::domain::status::{self as state, Action, Status};
 use crate::domain::{Refusal, address};
 use crate::store::carts::Addition;
@@ -110,7 +112,9 @@ impl Orders {
     pub async fn submit(&self, user_id: i64, input: SubmitInput) -> Result<Submitted> {
         let now = self.clock.now_ms();
         let mut tx = self.store.begin().await?;
-        customers::lock(&mut tx, user_id).await?;
+        if !customers::lock(&mut tx, user_id).await? {
+            return Err(super::Error::SessionOver);
+        }
         let address = addresses::address(tx.conn(), user_id, input.address_book_id)
             .await?
             .ok_or(address::NONE_FOR_ORDER)?;
@@ -197,7 +201,8 @@ impl Orders {
     }
 
     /// The shop's order, or 订单不存在.
-    pub async fn shop_order(&self, shop_id: i64, order_id: i64) -> Result<Order> {
+    pub async fn shop_order(&self, shop_id: ShopId, order_id: i64) -> Result<Order> {
+        let shop_id = shop_id.get();
         match sql::by_id(self.store.pool(), order_id).await? {
             Some(o) if o.shop_id == shop_id => Ok(o),
             _ => Err(NOT_FOUND.into()),
@@ -218,7 +223,7 @@ impl Orders {
     /// The shop's order with its lines.
     pub async fn shop_order_lines(
         &self,
-        shop_id: i64,
+        shop_id: ShopId,
         order_id: i64,
     ) -> Result<(Order, Vec<OrderLine>)> {
         let order = self.shop_order(shop_id, order_id).await?;
@@ -235,27 +240,33 @@ impl Orders {
         limit: i64,
     ) -> Result<OrderPage> {
         let filter = OrderFilter {
-            user_id: Some(user_id),
             status,
             ..Default::default()
         };
-        self.page(&filter, offset, limit).await
+        self.page(OrderScope::Customer(user_id), &filter, offset, limit)
+            .await
     }
 
-    /// A page of the shop's orders matching `filter` (whose shop is always this one).
+    /// A page of the shop's orders matching `filter`.
     pub async fn search(
         &self,
-        shop_id: i64,
+        shop: ShopId,
         filter: OrderFilter,
         offset: i64,
         limit: i64,
     ) -> Result<OrderPage> {
-        let filter = OrderFilter { shop_id, ..filter };
-        self.page(&filter, offset, limit).await
+        self.page(OrderScope::Shop(shop), &filter, offset, limit)
+            .await
     }
 
-    async fn page(&self, filter: &OrderFilter, offset: i64, limit: i64) -> Result<OrderPage> {
-        let (total, orders) = sql::search(self.store.pool(), filter, offset, limit).await?;
+    async fn page(
+        &self,
+        scope: OrderScope,
+        filter: &OrderFilter,
+        offset: i64,
+        limit: i64,
+    ) -> Result<OrderPage> {
+        let (total, orders) = sql::search(self.store.pool(), scope, filter, offset, limit).await?;
         let ids: Vec<i64> = orders.iter().map(|o| o.id).collect();
         let lines = sql::lines(self.store.pool(), &ids).await?;
         Ok(OrderPage {
@@ -266,7 +277,8 @@ impl Orders {
     }
 
     /// How many of the shop's orders await acceptance, are accepted and are out for delivery.
-    pub async fn statistics(&self, shop_id: i64) -> Result<Statistics> {
+    pub async fn statistics(&self, shop_id: ShopId) -> Result<Statistics> {
+        let shop_id = shop_id.get();
         let (to_be_confirmed, confirmed, delivery_in_progress) =
             sql::statistics(self.store.pool(), shop_id).await?;
         Ok(Statistics {
@@ -286,10 +298,10 @@ impl Orders {
     }
 
     /// A merchant action on the shop's order: confirm, reject, cancel, deliver or complete.
-    #[tracing::instrument(skip_all, fields(shop_id = shop_id, order_id = order_id))]
+    #[tracing::instrument(skip_all, fields(shop_id = shop_id.get(), order_id = order_id))]
     pub async fn merchant_action(
         &self,
-        shop_id: i64,
+        shop_id: ShopId,
         employee_id: i64,
         order_id: i64,
         action: Action,
@@ -355,7 +367,9 @@ impl Orders {
         let order = self.customer_order(user_id, order_id).await?;
         let now = self.clock.now_ms();
         let mut tx = self.store.begin().await?;
-        customers::lock(&mut tx, user_id).await?;
+        if !customers::lock(&mut tx, user_id).await? {
+            return Err(super::Error::SessionOver);
+        }
         let lines = sql::lines(tx.conn(), &[order.id]).await?;
         let copies = still_sold(&mut tx, &lines).await?;
         if copies.is_empty() {

@@ -251,6 +251,7 @@ impl Payments {
                 tracing::error!(error = %e, "payment notification failed; WeChat will retry");
                 Notified::Failed
             }
+            Err(super::Error::SessionOver) => Notified::Mismatch,
         }
     }
 }

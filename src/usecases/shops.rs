@@ -6,6 +6,7 @@ use crate::auth::hash_password;
 use crate::blobs::{Blobs, demo};
 use crate::domain::Refusal;
 use crate::domain::image::UPLOAD_FAILED;
+use crate::domain::shop::ShopId;
 use crate::domain::shop::{self, CLOSED};
 use crate::store::seed::{self, NewShop};
 use crate::store::{Store, shops};
@@ -61,8 +62,9 @@ impl Shops {
     }
 
     /// Opens or closes the merchant's shop.
-    #[tracing::instrument(skip_all, fields(shop_id = shop_id))]
-    pub async fn set_status(&self, shop_id: i64, status: i64) -> Result<()> {
+    #[tracing::instrument(skip_all, fields(shop_id = shop_id.get()))]
+    pub async fn set_status(&self, shop_id: ShopId, status: i64) -> Result<()> {
+        let shop_id = shop_id.get();
         let status = shop::parse_status(status)?;
         shops::set_shop_status(self.store.pool(), shop_id, status).await?;
         Ok(())

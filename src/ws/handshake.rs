@@ -1,7 +1,8 @@
-//! Checks done before a socket or event stream is accepted: the `Origin` must be allowed and
+//! Checks done before a socket or event stream is accepted: the `Origin` must be allowed,
 //! the caller must be a merchant with a current session (session cookie or
-//! `Authorization`/`token` header; never a query-string token). Refusals are plain 401 / 403
-//! (503 while a session cannot be read) before any upgrade.
+//! `Authorization`/`token` header; never a query-string token), and the caps must leave room
+//! (sockets in all and per shop, connections in handshake). Refusals are plain 401 / 403 / 503
+//! (503 also while a session cannot be read) before any upgrade.
 //!
 //! # The default origin rule, and why it is safe
 //!
@@ -27,9 +28,60 @@
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
+use tokio::sync::OwnedSemaphorePermit;
 
+use super::Sockets;
 use crate::auth::Tokens;
 use crate::auth::identity::{Merchant, NoMerchant, merchant_from_parts};
+use crate::hub::limits::Full;
+
+/// A slot among the connections in handshake (`--max-handshakes`), held from the upgrade
+/// request until the socket or stream is live.
+pub struct Admitted {
+    _permit: OwnedSemaphorePermit,
+}
+
+impl Drop for Admitted {
+    fn drop(&mut self) {
+        metrics::gauge!("sky_handshakes_in_progress").decrement(1.0);
+    }
+}
+
+/// Counts a refusal in `sky_connections_refused_total{reason}`.
+pub fn count_refusal(reason: &'static str) {
+    metrics::counter!("sky_connections_refused_total", "reason" => reason).increment(1);
+}
+
+/// The refusal of a handshake over a cap: 503 with `Retry-After: 1`, counted.
+pub fn refuse(reason: &'static str) -> Response {
+    count_refusal(reason);
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [(axum::http::header::RETRY_AFTER, "1")],
+    )
+        .into_response()
+}
+
+/// The close frame for a socket the hub refused after its upgrade (the richer protocol
+/// learns its shop from the auth message): 1013 "try again later", counted.
+pub fn refused_after_upgrade(full: Full) -> (u16, &'static str) {
+    count_refusal(full.reason());
+    (super::session::CLOSE_TRY_AGAIN, full.close_reason())
+}
+
+/// Admits one more socket or stream (of `shop`, when known before the upgrade), or the
+/// refusal's `reason` (answer it with [`refuse`]): the hub holds its most sockets, in all or
+/// for the shop, or too many connections are in handshake.
+pub fn admit(s: &Sockets, shop: Option<i64>) -> Result<Admitted, &'static str> {
+    s.hub.room_for(shop).map_err(Full::reason)?;
+    let permit = s
+        .handshakes
+        .clone()
+        .try_acquire_owned()
+        .map_err(|_| "handshakes")?;
+    metrics::gauge!("sky_handshakes_in_progress").increment(1.0);
+    Ok(Admitted { _permit: permit })
+}
 
 /// Why a handshake was refused.
 #[derive(Debug)]

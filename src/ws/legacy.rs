@@ -7,7 +7,9 @@ use axum::extract::{FromRequestParts, Path, Request, State};
 use axum::response::{IntoResponse, Response};
 
 use super::Sockets;
-use super::handshake::{Refused, authenticate, origin_allowed};
+use super::handshake::{
+    Admitted, Refused, admit, authenticate, origin_allowed, refuse, refused_after_upgrade,
+};
 use super::session::{self, CLOSE_SESSION_ENDED, Reply, Session};
 use crate::auth::identity::{Merchant, still_current};
 use crate::domain::frames::legacy_frame;
@@ -19,13 +21,17 @@ pub async fn upgrade(State(s): State<Sockets>, Path(sid): Path<String>, req: Req
     let (mut parts, _body) = req.into_parts();
     let origins = &s.settings.allowed_origins;
     let (merchant, shop_id) = match authenticate(origins, &s.tokens, &parts).await {
-        Ok(m) => (Some(m), m.shop_id),
+        Ok(m) => (Some(m), m.shop_id.get()),
         Err(Refused::Unauthorized)
             if s.settings.allow_anonymous_ws && origin_allowed(origins, &parts) =>
         {
             (None, 1)
         }
         Err(refused) => return refused.into_response(),
+    };
+    let admitted = match admit(&s, Some(shop_id)) {
+        Ok(a) => a,
+        Err(reason) => return refuse(reason),
     };
     let ws = match WebSocketUpgrade::from_request_parts(&mut parts, &s).await {
         Ok(ws) => ws,
@@ -36,18 +42,35 @@ pub async fn upgrade(State(s): State<Sockets>, Path(sid): Path<String>, req: Req
         shop_id,
         "legacy socket"
     );
-    super::tune(ws).on_upgrade(move |socket| serve(s, merchant, shop_id, socket))
+    // Tracked from the upgrade on, so shutdown also waits for sockets still opening.
+    let tasks = s.tasks.clone();
+    super::tune(ws)
+        .on_upgrade(move |socket| tasks.track_future(serve(s, merchant, shop_id, socket, admitted)))
 }
 
-async fn serve(s: Sockets, merchant: Option<Merchant>, shop_id: i64, mut socket: WebSocket) {
+/// Opens the socket; its handshake slot is released when this returns (it is live).
+async fn serve(
+    s: Sockets,
+    merchant: Option<Merchant>,
+    shop_id: i64,
+    mut socket: WebSocket,
+    _admitted: Admitted,
+) {
     let Ok(db_seq) = s.alerts.max_seq(shop_id).await else {
         return;
     };
     let queue = s.settings.socket_queue;
     let session = merchant.map(|m| (m.employee_id, m.session));
-    let reg = s
+    let reg = match s
         .hub
-        .register_session(shop_id, session, ConnKind::Legacy, queue, db_seq);
+        .try_register(shop_id, session, ConnKind::Legacy, queue, db_seq)
+    {
+        Ok(reg) => reg,
+        Err(full) => {
+            let (code, reason) = refused_after_upgrade(full);
+            return session::close(&mut socket, code, reason).await;
+        }
+    };
     // A session ended between the handshake and the registration was missed by the hub.
     if merchant.is_some_and(|m| !still_current(&s.tokens, &m)) {
         return session::close(
@@ -82,7 +105,11 @@ async fn serve(s: Sockets, merchant: Option<Merchant>, shop_id: i64, mut socket:
         tracker: s.tracker.clone(),
         ping_every: s.settings.ping_every,
         shutdown: s.shutdown.clone(),
+        ignore_binary: true,
     };
     // The stock page sends nothing that matters (the test page may send text): ignore it.
-    session::run(socket, session, frames, None, |_| async { Reply::Nothing }).await;
+    session::run(&s.tasks, socket, session, frames, None, |_| async {
+        Reply::Nothing
+    })
+    .await;
 }

@@ -16,7 +16,9 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::FromRef;
 use axum::routing::get;
+use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 use crate::alerts::service::Alerts;
 use crate::alerts::tracker::Tracker;
@@ -39,6 +41,10 @@ pub struct Sockets {
     pub settings: Arc<Settings>,
     /// Cancelled when the server starts shutting down.
     pub shutdown: CancellationToken,
+    /// The service's tracker: each socket's task runs on it, so shutdown waits for them.
+    pub tasks: TaskTracker,
+    /// Slots for connections in handshake (`--max-handshakes`).
+    pub handshakes: Arc<Semaphore>,
 }
 
 /// Socket and stream routes.

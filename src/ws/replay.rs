@@ -9,7 +9,21 @@ use axum::extract::ws::Utf8Bytes;
 use super::Sockets;
 use crate::auth::identity::Merchant;
 use crate::domain::frames::{live_frame, rich_alert_frame, truncated_frame, welcome_frame};
+use crate::hub::limits::Full;
 use crate::hub::{ConnKind, Registration};
+
+/// Why an opening failed.
+#[derive(Debug)]
+pub enum OpenError {
+    /// The hub holds its most sockets (in all or for the shop): refused, retry later.
+    Full(Full),
+    /// The log could not be read (logged by the adapter, the connection ends).
+    Log(anyhow::Error),
+}
+
+fn log(e: impl Into<anyhow::Error>) -> OpenError {
+    OpenError::Log(e.into())
+}
 
 /// Most unhandled alert ids in `welcome`.
 const WELCOME_UNHANDLED: i64 = 200;
@@ -45,28 +59,35 @@ pub struct Opening {
     pub skip_upto: i64,
 }
 
-/// Joins the feed of the merchant's shop (as their session, which ends the connection when it
-/// is over) and builds the opening for a client that last saw `last_seq`. Fails when the log
-/// cannot be read (the adapter logs it and ends the connection).
+/// Joins the feed of the merchant's shop (within the hub's caps, as their session, which ends
+/// the connection when it is over) and builds the opening for a client that last saw
+/// `last_seq`. Fails when the hub is full or the log cannot be read.
 pub async fn open(
     s: &Sockets,
     m: &Merchant,
     kind: ConnKind,
     last_seq: Option<i64>,
-) -> anyhow::Result<Opening> {
-    let shop_id = m.shop_id;
-    let db_seq = s.alerts.max_seq(shop_id).await?;
+) -> Result<Opening, OpenError> {
+    let shop_id = m.shop_id.get();
+    let db_seq = s.alerts.max_seq(shop_id).await.map_err(log)?;
     // A last sequence beyond the log's (a client of a database since reset) is ignored, or
     // it would mute every live alert up to it.
     let last_seq = last_seq.filter(|l| *l <= db_seq);
-    let reg = s.hub.register_session(
-        shop_id,
-        Some((m.employee_id, m.session)),
-        kind,
-        s.settings.socket_queue,
-        db_seq,
-    );
-    let unhandled = s.alerts.unhandled_ids(shop_id, WELCOME_UNHANDLED).await?;
+    let reg = s
+        .hub
+        .try_register(
+            shop_id,
+            Some((m.employee_id, m.session)),
+            kind,
+            s.settings.socket_queue,
+            db_seq,
+        )
+        .map_err(OpenError::Full)?;
+    let unhandled = s
+        .alerts
+        .unhandled_ids(shop_id, WELCOME_UNHANDLED)
+        .await
+        .map_err(log)?;
     let now = reg.live_after;
     let mut events = vec![Opened::new(
         "welcome",
@@ -74,7 +95,11 @@ pub async fn open(
         welcome_frame(shop_id, now, &unhandled),
     )];
     if let Some(last) = last_seq {
-        events.extend(missed(s, shop_id, kind, last.max(0), now).await?);
+        events.extend(
+            missed(s, shop_id, kind, last.max(0), now)
+                .await
+                .map_err(log)?,
+        );
     }
     Ok(Opening {
         skip_upto: now.max(last_seq.unwrap_or(0)),

@@ -11,11 +11,14 @@ use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
 use serde::Deserialize;
 use serde_json::json;
+use tokio_util::sync::CancellationToken;
 
 use super::Sockets;
-use super::handshake::{Refused, origin_allowed};
+use super::handshake::{Admitted, Refused, admit, origin_allowed, refuse, refused_after_upgrade};
+use super::replay::OpenError;
 use super::session::{
-    self, CLOSE_BAD_MESSAGE, CLOSE_SESSION_ENDED, CLOSE_UNAUTHORIZED, Reply, Session,
+    self, BINARY_REFUSED, CLOSE_BAD_MESSAGE, CLOSE_RESTART, CLOSE_SESSION_ENDED,
+    CLOSE_UNAUTHORIZED, Reply, Session,
 };
 use crate::alerts::service::Alerts;
 use crate::auth::identity::{
@@ -36,8 +39,19 @@ pub async fn upgrade(State(s): State<Sockets>, req: Request) -> Response {
     // The cookie is read now, when the request's headers are at hand; its session is checked
     // again once the socket is registered.
     let cookie_merchant = merchant_from_parts(&s.tokens, &parts).await;
+    // The shop is known only from the auth message: the per-shop cap is checked then.
+    let admitted = match admit(&s, None) {
+        Ok(a) => a,
+        Err(reason) => return refuse(reason),
+    };
     match WebSocketUpgrade::from_request_parts(&mut parts, &s).await {
-        Ok(ws) => super::tune(ws).on_upgrade(move |socket| serve(s, cookie_merchant, socket)),
+        Ok(ws) => {
+            // Tracked from the upgrade on, so shutdown also waits for sockets still opening.
+            let tasks = s.tasks.clone();
+            super::tune(ws).on_upgrade(move |socket| {
+                tasks.track_future(serve(s, cookie_merchant, socket, admitted))
+            })
+        }
         Err(e) => e.into_response(),
     }
 }
@@ -63,21 +77,63 @@ fn heartbeat() -> String {
     r#"{"event":"ping"}"#.to_string()
 }
 
-async fn serve(s: Sockets, cookie_merchant: Result<Merchant, NoMerchant>, mut socket: WebSocket) {
-    let first = tokio::time::timeout(AUTH_TIMEOUT, socket.next()).await;
-    let (token, last_seq) = match first {
-        Ok(Some(Ok(Message::Text(t)))) => match serde_json::from_str::<ClientMsg>(&t) {
-            Ok(ClientMsg::Auth { token, last_seq }) => (token, last_seq),
-            _ => {
-                return session::close(
-                    &mut socket,
-                    CLOSE_BAD_MESSAGE,
-                    "first message must be auth",
-                )
-                .await;
+/// What the client's first message said.
+enum First {
+    /// Authenticate with this token (or the cookie) from this sequence.
+    Auth(Option<String>, Option<i64>),
+    /// Close with this code and reason.
+    Refuse(u16, &'static str),
+    /// The client closed (answered) or the connection failed: nothing more to send.
+    Gone,
+}
+
+/// Waits for the auth message. Pings and pongs are answered and do not end the wait; every
+/// other outcome is named for what it is (a binary frame, a broken frame, a timeout, the
+/// server shutting down).
+async fn first_message(socket: &mut WebSocket, shutdown: &CancellationToken) -> First {
+    let deadline = tokio::time::Instant::now() + AUTH_TIMEOUT;
+    loop {
+        let next = tokio::select! {
+            n = tokio::time::timeout_at(deadline, socket.next()) => n,
+            _ = shutdown.cancelled() => return First::Refuse(CLOSE_RESTART, "server restarting"),
+        };
+        let msg = match next {
+            Err(_) => return First::Refuse(CLOSE_UNAUTHORIZED, "auth timeout"),
+            Ok(None) => return First::Gone,
+            Ok(Some(Err(e))) => {
+                session::close_after(socket, &e).await;
+                return First::Gone;
             }
-        },
-        _ => return session::close(&mut socket, CLOSE_UNAUTHORIZED, "auth timeout").await,
+            Ok(Some(Ok(m))) => m,
+        };
+        return match msg {
+            Message::Text(t) => match serde_json::from_str::<ClientMsg>(&t) {
+                Ok(ClientMsg::Auth { token, last_seq }) => First::Auth(token, last_seq),
+                _ => First::Refuse(CLOSE_BAD_MESSAGE, "first message must be auth"),
+            },
+            Message::Binary(_) => First::Refuse(CLOSE_BAD_MESSAGE, BINARY_REFUSED),
+            // tungstenite queued the pong; the next read flushes it.
+            Message::Ping(_) | Message::Pong(_) => continue,
+            Message::Close(_) => {
+                session::answer_close(socket).await;
+                First::Gone
+            }
+        };
+    }
+}
+
+/// Authenticates and opens the socket; its handshake slot is released when this returns
+/// (live or refused).
+async fn serve(
+    s: Sockets,
+    cookie_merchant: Result<Merchant, NoMerchant>,
+    mut socket: WebSocket,
+    _admitted: Admitted,
+) {
+    let (token, last_seq) = match first_message(&mut socket, &s.shutdown).await {
+        First::Auth(token, last_seq) => (token, last_seq),
+        First::Refuse(code, reason) => return session::close(&mut socket, code, reason).await,
+        First::Gone => return,
     };
     let merchant = match token {
         Some(t) => merchant_from_token(&s.tokens, &t).await,
@@ -94,7 +150,11 @@ async fn serve(s: Sockets, cookie_merchant: Result<Merchant, NoMerchant>, mut so
     };
     let opening = match super::replay::open(&s, &m, ConnKind::Rich, last_seq).await {
         Ok(o) => o,
-        Err(e) => {
+        Err(OpenError::Full(full)) => {
+            let (code, reason) = refused_after_upgrade(full);
+            return session::close(&mut socket, code, reason).await;
+        }
+        Err(OpenError::Log(e)) => {
             tracing::warn!(error = %e, "opening the alert socket failed");
             return;
         }
@@ -116,12 +176,20 @@ async fn serve(s: Sockets, cookie_merchant: Result<Merchant, NoMerchant>, mut so
         tracker: s.tracker.clone(),
         ping_every: s.settings.ping_every,
         shutdown: s.shutdown.clone(),
+        ignore_binary: false,
     };
     let alerts = s.alerts.clone();
-    session::run(socket, session, frames, Some(heartbeat), move |text| {
-        let alerts = alerts.clone();
-        async move { on_message(&alerts, m, &text).await }
-    })
+    session::run(
+        &s.tasks,
+        socket,
+        session,
+        frames,
+        Some(heartbeat),
+        move |text| {
+            let alerts = alerts.clone();
+            async move { on_message(&alerts, m, &text).await }
+        },
+    )
     .await;
 }
 

@@ -27,6 +27,63 @@ pub const CLOSE_BAD_MESSAGE: u16 = 4002;
 pub const CLOSE_SESSION_ENDED: u16 = 4003;
 /// Close code: the socket could not keep up; reconnect and replay from the last sequence.
 pub const CLOSE_SLOW: u16 = 4008;
+/// Close code (RFC 6455): a frame that breaks the protocol (reserved bits or opcodes, an
+/// unmasked frame, a fragmented or oversized control frame, a stray continuation…).
+pub const CLOSE_PROTOCOL: u16 = 1002;
+/// Close code (RFC 6455): a text frame or a close reason that is not UTF-8.
+pub const CLOSE_INVALID_DATA: u16 = 1007;
+/// Close code (RFC 6455): a frame or message over the 64 KiB limit.
+pub const CLOSE_TOO_BIG: u16 = 1009;
+/// Close code (RFC 6455 "try again later"): the server holds its most sockets, in all or
+/// for this shop; reconnect after a backoff.
+pub const CLOSE_TRY_AGAIN: u16 = 1013;
+/// Reason of the richer protocol's 4002 for a binary frame.
+pub const BINARY_REFUSED: &str = "binary frames are not part of this protocol";
+
+/// A socket's read error: which close frame the peer is owed before the connection ends.
+pub trait ReadError: Send + Sync + 'static {
+    /// The RFC 6455 close code and reason for a frame the peer got wrong; `None` when the
+    /// connection itself failed (reset, I/O error) and there is no one to tell.
+    fn close_code(&self) -> Option<(u16, &'static str)>;
+}
+
+impl ReadError for axum::Error {
+    fn close_code(&self) -> Option<(u16, &'static str)> {
+        use tokio_tungstenite::tungstenite::Error as WsError;
+        use tokio_tungstenite::tungstenite::error::ProtocolError;
+        let e = std::error::Error::source(self)?.downcast_ref::<WsError>()?;
+        match e {
+            WsError::Utf8(_) => Some((CLOSE_INVALID_DATA, "invalid UTF-8")),
+            WsError::Capacity(_) => Some((CLOSE_TOO_BIG, "frame or message over 64 KiB")),
+            WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => None,
+            WsError::Protocol(_) => Some((CLOSE_PROTOCOL, "protocol error")),
+            _ => None,
+        }
+    }
+}
+
+/// Ends a connection after a read error: the close frame it is owed (bounded, like every
+/// close), or nothing when the connection itself failed.
+pub async fn close_after<S, E>(socket: &mut S, e: &E)
+where
+    S: Sink<Message, Error = E> + Unpin,
+    E: ReadError,
+{
+    if let Some((code, reason)) = e.close_code() {
+        metrics::counter!("sky_socket_protocol_errors_total", "code" => code.to_string())
+            .increment(1);
+        close(socket, code, reason).await;
+    }
+}
+
+/// Answers a client's close frame: tungstenite queued the echo; flushing it (bounded) lets
+/// the client see a clean close instead of 1006.
+pub async fn answer_close<S, E>(socket: &mut S)
+where
+    S: Sink<Message, Error = E> + Unpin,
+{
+    let _ = tokio::time::timeout(Duration::from_secs(1), socket.close()).await;
+}
 
 /// Most frames written before one flush.
 const MAX_BATCH: usize = 64;
@@ -49,6 +106,8 @@ pub struct Session {
     pub skip_upto: i64,
     /// Alerts in the replay, recorded as received once the replay is flushed.
     pub replayed_ids: Vec<i64>,
+    /// Binary frames are ignored (the stock page's socket) instead of closing with 4002.
+    pub ignore_binary: bool,
 }
 
 /// What a text message from the client asks for.
@@ -67,8 +126,10 @@ pub enum Reply {
 ///
 /// The socket is served by a task of its own and this returns at once: the caller's task
 /// (the upgrade, authentication and replay) carries kilobytes of state an idle screen does
-/// not need, and it ends here instead of living as long as the socket.
+/// not need, and it ends here instead of living as long as the socket. The task runs on
+/// `tasks`, the service's tracker, so shutdown waits for it.
 pub async fn run<S, E, F, Fut>(
+    tasks: &tokio_util::task::TaskTracker,
     socket: S,
     s: Session,
     replay: Vec<Utf8Bytes>,
@@ -76,11 +137,11 @@ pub async fn run<S, E, F, Fut>(
     on_text: F,
 ) where
     S: Sink<Message, Error = E> + Stream<Item = Result<Message, E>> + Unpin + Send + 'static,
-    E: Send + 'static,
+    E: ReadError,
     F: FnMut(Utf8Bytes) -> Fut + Send + 'static,
     Fut: std::future::Future<Output = Reply> + Send + 'static,
 {
-    tokio::spawn(serve(socket, s, replay, heartbeat, on_text));
+    tasks.spawn(serve(socket, s, replay, heartbeat, on_text));
 }
 
 /// The socket's task. Written as a function returning an `async move` block that uses its
@@ -96,12 +157,15 @@ fn serve<S, E, F, Fut>(
 ) -> impl std::future::Future<Output = ()> + Send + 'static
 where
     S: Sink<Message, Error = E> + Stream<Item = Result<Message, E>> + Unpin + Send + 'static,
-    E: Send + 'static,
+    E: ReadError,
     F: FnMut(Utf8Bytes) -> Fut + Send + 'static,
     Fut: std::future::Future<Output = Reply> + Send + 'static,
 {
     async move {
-        if !Box::pin(write_replay(&mut socket, replay)).await {
+        // Every write below runs under the write deadline and the hub's kill switch
+        // (`guarded`), so a peer that stops reading costs at most WRITE_TIMEOUT.
+        if !Box::pin(guarded(write_replay(&mut socket, replay), &s)).await {
+            Box::pin(close_killed(&mut socket, &s)).await;
             return;
         }
         s.tracker.replayed(&std::mem::take(&mut s.replayed_ids));
@@ -115,7 +179,8 @@ where
         let mut ping = tokio::time::interval(s.ping_every);
         ping.reset();
         let mut last_heard = Instant::now();
-        let silence_limit = s.ping_every.mul_f32(2.5);
+        // Settings bound the period to an hour, so 2.5 periods cannot overflow.
+        let silence_limit = s.ping_every.saturating_mul(5) / 2;
         let mut batch: Vec<Arc<Delivery>> = Vec::new();
         loop {
             tokio::select! {
@@ -133,14 +198,7 @@ where
                             Poll::Ready(ok) => ok,
                             // Boxed, like the closes: rare, and inline they would grow the
                             // state every idle socket carries.
-                            Poll::Pending => Box::pin(async {
-                                tokio::select! {
-                                    biased;
-                                    r = tokio::time::timeout(WRITE_TIMEOUT, write) => matches!(r, Ok(true)),
-                                    _ = s.reg.rx.closed() => false,
-                                }
-                            })
-                            .await,
+                            Poll::Pending => Box::pin(guarded(write, &s)).await,
                         }
                     };
                     if !wrote {
@@ -158,11 +216,17 @@ where
                 msg = socket.next() => {
                     last_heard = Instant::now();
                     match msg {
-                        None | Some(Err(_)) => return,
+                        None => return,
+                        Some(Err(e)) => {
+                            Box::pin(close_after(&mut socket, &e)).await;
+                            return;
+                        }
                         Some(Ok(Message::Close(_))) => {
-                            // tungstenite queued the close reply; flush it so the client sees a
-                            // clean close (1000) instead of 1006.
-                            let _ = Box::pin(tokio::time::timeout(Duration::from_secs(1), socket.close())).await;
+                            Box::pin(answer_close(&mut socket)).await;
+                            return;
+                        }
+                        Some(Ok(Message::Binary(_))) if !s.ignore_binary => {
+                            Box::pin(close(&mut socket, CLOSE_BAD_MESSAGE, BINARY_REFUSED)).await;
                             return;
                         }
                         // Boxed: an ack's database work is rare, and inline it would make every
@@ -170,7 +234,9 @@ where
                         Some(Ok(Message::Text(t))) => match Box::pin(on_text(t)).await {
                             Reply::Nothing => {}
                             Reply::Frame(f) => {
-                                if socket.send(Message::Text(f.into())).await.is_err() {
+                                let send = async { socket.send(Message::Text(f.into())).await.is_ok() };
+                                if !Box::pin(guarded(send, &s)).await {
+                                    Box::pin(close_killed(&mut socket, &s)).await;
                                     return;
                                 }
                             }
@@ -187,18 +253,42 @@ where
                         tracing::debug!("peer silent too long; dropping socket");
                         return;
                     }
-                    if let Some(h) = heartbeat
-                        && socket.feed(Message::Text(h().into())).await.is_err()
-                    {
-                        return;
-                    }
-                    if socket.send(Message::Ping(Default::default())).await.is_err() {
+                    if !Box::pin(guarded(send_ping(&mut socket, heartbeat), &s)).await {
+                        Box::pin(close_killed(&mut socket, &s)).await;
                         return;
                     }
                 }
             }
         }
     }
+}
+
+/// Runs a write under the write deadline and the hub's kill switch: false when the write
+/// failed, took longer than [`WRITE_TIMEOUT`] (counted as a write timeout), or the hub closed
+/// the socket meanwhile (too slow, or shutting down).
+async fn guarded(write: impl Future<Output = bool>, s: &Session) -> bool {
+    tokio::select! {
+        biased;
+        r = tokio::time::timeout(WRITE_TIMEOUT, write) => r.unwrap_or_else(|_| {
+            metrics::counter!("sky_socket_write_timeouts_total", "kind" => s.kind.label())
+                .increment(1);
+            false
+        }),
+        _ = s.reg.rx.closed() => false,
+    }
+}
+
+/// The heartbeat text frame (richer protocol) and a ping, flushed together.
+async fn send_ping<S, E>(socket: &mut S, heartbeat: Option<fn() -> String>) -> bool
+where
+    S: Sink<Message, Error = E> + Unpin,
+{
+    if let Some(h) = heartbeat
+        && socket.feed(Message::Text(h().into())).await.is_err()
+    {
+        return false;
+    }
+    socket.send(Message::Ping(Default::default())).await.is_ok()
 }
 
 /// Writes the replay (oldest first) and flushes once.
@@ -281,258 +371,4 @@ where
 }
 
 #[cfg(test)]
-mod tests {
-    //! The loop driven through channels: the "socket" is a pair of unbounded channels, the
-    //! deliveries come from a real hub.
-
-    use std::pin::Pin;
-    use std::task::{Context, Poll};
-
-    use futures_util::{Sink, Stream};
-    use tokio::sync::mpsc;
-
-    use super::*;
-    use crate::domain::alert::tests::alert;
-    use crate::domain::alert::{AlertRecord, Event};
-    use crate::domain::frames::{legacy_frame, rich_alert_frame};
-    use crate::hub::Hub;
-
-    /// The peer went away.
-    #[derive(Debug)]
-    struct Gone;
-
-    /// The server's end: what it sends goes to `out`, what it reads comes from `input`.
-    struct TestSocket {
-        out: mpsc::UnboundedSender<Message>,
-        input: mpsc::UnboundedReceiver<Result<Message, Gone>>,
-    }
-
-    impl Sink<Message> for TestSocket {
-        type Error = Gone;
-        fn poll_ready(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Result<(), Gone>> {
-            Poll::Ready(Ok(()))
-        }
-        fn start_send(self: Pin<&mut Self>, m: Message) -> Result<(), Gone> {
-            self.out.send(m).map_err(|_| Gone)
-        }
-        fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Result<(), Gone>> {
-            Poll::Ready(Ok(()))
-        }
-        fn poll_close(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Result<(), Gone>> {
-            Poll::Ready(Ok(()))
-        }
-    }
-
-    impl Stream for TestSocket {
-        type Item = Result<Message, Gone>;
-        fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-            self.input.poll_recv(cx)
-        }
-    }
-
-    /// The client's end.
-    struct Client {
-        rx: mpsc::UnboundedReceiver<Message>,
-        tx: mpsc::UnboundedSender<Result<Message, Gone>>,
-    }
-
-    impl Client {
-        /// The next message the server sent, or `None` once it dropped the socket. (A minute
-        /// of the paused clock is longer than any ping period of these tests.)
-        async fn next(&mut self) -> Option<Message> {
-            tokio::time::timeout(Duration::from_secs(60), self.rx.recv())
-                .await
-                .expect("the server answers in time")
-        }
-
-        async fn text(&mut self) -> String {
-            match self.next().await {
-                Some(Message::Text(t)) => t.to_string(),
-                other => panic!("expected a text frame, got {other:?}"),
-            }
-        }
-
-        async fn close_code(&mut self) -> u16 {
-            match self.next().await {
-                Some(Message::Close(Some(f))) => f.code,
-                other => panic!("expected a close frame, got {other:?}"),
-            }
-        }
-
-        fn send(&self, m: Message) {
-            self.tx.send(Ok(m)).unwrap();
-        }
-    }
-
-    fn pair() -> (TestSocket, Client) {
-        let (out, rx) = mpsc::unbounded_channel();
-        let (tx, input) = mpsc::unbounded_channel();
-        (TestSocket { out, input }, Client { rx, tx })
-    }
-
-    fn seq(n: i64) -> AlertRecord {
-        AlertRecord {
-            id: 100 + n,
-            seq: n,
-            ..alert()
-        }
-    }
-
-    fn session(hub: &Hub, kind: ConnKind, queue: usize, skip_upto: i64) -> Session {
-        Session {
-            kind,
-            reg: hub.register(1, kind, queue, 0),
-            tracker: Tracker::default(),
-            ping_every: Duration::from_secs(25),
-            shutdown: CancellationToken::new(),
-            skip_upto,
-            replayed_ids: Vec::new(),
-        }
-    }
-
-    /// Runs the loop with replies: `ping` → a frame, `bye` → close 4002, the rest ignored.
-    fn start(
-        socket: TestSocket,
-        s: Session,
-        replay: Vec<&'static str>,
-    ) -> tokio::task::JoinHandle<()> {
-        let replay = replay.into_iter().map(Utf8Bytes::from_static).collect();
-        tokio::spawn(serve(socket, s, replay, None, |t: Utf8Bytes| async move {
-            match t.as_str() {
-                "ping" => Reply::Frame("pong".into()),
-                "bye" => Reply::Close(CLOSE_BAD_MESSAGE, "not a protocol message"),
-                _ => Reply::Nothing,
-            }
-        }))
-    }
-
-    #[tokio::test]
-    async fn the_replay_goes_first_then_live_frames_the_client_does_not_have() {
-        let hub = Hub::new();
-        let (socket, mut client) = pair();
-        let _task = start(
-            socket,
-            session(&hub, ConnKind::Rich, 8, 1),
-            vec!["r1", "r2"],
-        );
-        assert_eq!(client.text().await, "r1");
-        assert_eq!(client.text().await, "r2");
-        hub.deliver_alert(&seq(1));
-        hub.deliver_alert(&seq(2));
-        assert_eq!(
-            client.text().await,
-            rich_alert_frame(&seq(2), false),
-            "seq 1 was skipped: the client had it"
-        );
-    }
-
-    #[tokio::test]
-    async fn the_stock_page_gets_only_its_own_frames() {
-        let hub = Hub::new();
-        let (socket, mut client) = pair();
-        let _task = start(socket, session(&hub, ConnKind::Legacy, 8, 0), vec![]);
-        tokio::task::yield_now().await;
-        hub.deliver_other(&Event::Handled {
-            shop_id: 1,
-            alert_ids: vec![1],
-            order_id: 123,
-        });
-        hub.deliver_alert(&seq(1));
-        assert_eq!(
-            client.text().await,
-            legacy_frame(&seq(1)),
-            "no handled frame first"
-        );
-    }
-
-    #[tokio::test]
-    async fn a_socket_the_hub_gave_up_on_is_closed_with_4008() {
-        let hub = Hub::new();
-        let (socket, mut client) = pair();
-        let _task = start(socket, session(&hub, ConnKind::Rich, 1, 0), vec![]);
-        // Three deliveries before the loop runs again: two more than its queue of one.
-        hub.deliver_alert(&seq(1));
-        hub.deliver_alert(&seq(2));
-        hub.deliver_alert(&seq(3));
-        assert_eq!(client.close_code().await, CLOSE_SLOW);
-        assert!(client.next().await.is_none(), "and the socket is dropped");
-    }
-
-    #[tokio::test]
-    async fn shutdown_closes_with_1012() {
-        let hub = Hub::new();
-        let (socket, mut client) = pair();
-        let s = session(&hub, ConnKind::Rich, 8, 0);
-        let stop = s.shutdown.clone();
-        let task = start(socket, s, vec!["welcome"]);
-        assert_eq!(client.text().await, "welcome");
-        stop.cancel();
-        assert_eq!(client.close_code().await, CLOSE_RESTART);
-        task.await.unwrap();
-    }
-
-    #[tokio::test]
-    async fn text_messages_get_their_replies_and_a_bad_one_closes_4002() {
-        let hub = Hub::new();
-        let (socket, mut client) = pair();
-        let task = start(socket, session(&hub, ConnKind::Rich, 8, 0), vec![]);
-        client.send(Message::Text("ping".into()));
-        assert_eq!(client.text().await, "pong");
-        client.send(Message::Text("something".into()));
-        client.send(Message::Text("bye".into()));
-        assert_eq!(client.close_code().await, CLOSE_BAD_MESSAGE);
-        task.await.unwrap();
-    }
-
-    #[tokio::test]
-    async fn the_client_closing_ends_the_loop() {
-        let hub = Hub::new();
-        let (socket, client) = pair();
-        let task = start(socket, session(&hub, ConnKind::Legacy, 8, 0), vec![]);
-        client.send(Message::Close(None));
-        tokio::time::timeout(Duration::from_secs(5), task)
-            .await
-            .expect("the loop ends")
-            .unwrap();
-        assert_eq!(hub.watched_shops(), Vec::<i64>::new(), "and left the hub");
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn pings_carry_the_heartbeat_and_a_silent_peer_is_dropped() {
-        let hub = Hub::new();
-        let (socket, mut client) = pair();
-        let s = Session {
-            ping_every: Duration::from_secs(10),
-            ..session(&hub, ConnKind::Rich, 8, 0)
-        };
-        let task = tokio::spawn(serve(
-            socket,
-            s,
-            Vec::new(),
-            Some(|| r#"{"event":"ping"}"#.to_string()),
-            |_| async { Reply::Nothing },
-        ));
-        for _ in 0..2 {
-            assert_eq!(client.text().await, r#"{"event":"ping"}"#);
-            assert!(matches!(client.next().await, Some(Message::Ping(_))));
-        }
-        // 30 s without a word (not even a pong) is more than 2.5 ping periods.
-        assert!(
-            client.next().await.is_none(),
-            "dropped without a close frame"
-        );
-        task.await.unwrap();
-        let (socket, mut client) = pair();
-        let s = Session {
-            ping_every: Duration::from_secs(10),
-            ..session(&hub, ConnKind::Rich, 8, 0)
-        };
-        let _task = tokio::spawn(serve(socket, s, Vec::new(), None, |_| async {
-            Reply::Nothing
-        }));
-        for _ in 0..5 {
-            assert!(matches!(client.next().await, Some(Message::Ping(_))));
-            client.send(Message::Pong(Default::default()));
-        }
-    }
-}
+mod tests;

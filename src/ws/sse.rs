@@ -16,8 +16,8 @@ use futures_util::stream::{self, Stream};
 use tokio_util::sync::CancellationToken;
 
 use super::Sockets;
-use super::handshake::authenticate;
-use super::replay::Opened;
+use super::handshake::{admit, authenticate, refuse};
+use super::replay::{OpenError, Opened};
 use crate::alerts::tracker::Tracker;
 use crate::auth::identity::still_current;
 use crate::hub::delivery::Delivery;
@@ -30,6 +30,11 @@ pub async fn stream(State(s): State<Sockets>, req: Request) -> Response {
         Ok(m) => m,
         Err(refused) => return refused.into_response(),
     };
+    // Held until the stream is built; the stream then counts in the hub's caps.
+    let _admitted = match admit(&s, Some(m.shop_id.get())) {
+        Ok(a) => a,
+        Err(reason) => return refuse(reason),
+    };
     let last_seq = parts
         .headers
         .get("last-event-id")
@@ -38,7 +43,8 @@ pub async fn stream(State(s): State<Sockets>, req: Request) -> Response {
         .filter(|v| *v >= 0);
     let opening = match super::replay::open(&s, &m, ConnKind::Sse, last_seq).await {
         Ok(o) => o,
-        Err(e) => {
+        Err(OpenError::Full(full)) => return refuse(full.reason()),
+        Err(OpenError::Log(e)) => {
             tracing::warn!(error = %e, "opening the alert stream failed");
             return axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response();
         }

@@ -1,13 +1,12 @@
-//! WeChat Pay keys and constants shared by the payment tests. RSA key generation is slow, so
-//! each key is made once per test binary.
+//! WeChat Pay keys and constants shared by the payment tests. The keys are the committed
+//! test-only fixtures of `tests/fixtures/rsa` (no key generation, no `rsa` crate).
 
 use std::sync::OnceLock;
 
-use rsa::RsaPrivateKey;
 use serde_json::Value;
 use sky_takeout::payment::wechat::NotifyHeaders;
 
-use super::wechat_signer::Signer;
+use super::wechat_signer::{PLATFORM_KEY, ROGUE_KEY, Signer};
 
 /// The API-v3 key the app is configured with.
 pub const API_V3_KEY: &str = "0123456789abcdefABCDEF0123456789";
@@ -19,25 +18,23 @@ pub const MCHID: &str = "1900000001";
 /// The WeChat Pay platform key: signs notifications and the fake WeChat's replies.
 pub fn platform() -> &'static Signer {
     static S: OnceLock<Signer> = OnceLock::new();
-    S.get_or_init(|| Signer::generate(API_V3_KEY, PLATFORM_SERIAL))
+    S.get_or_init(|| Signer::new(PLATFORM_KEY, API_V3_KEY, PLATFORM_SERIAL))
 }
 
 /// An attacker's key with the platform's serial and (somehow) our API-v3 key.
 pub fn rogue() -> &'static Signer {
     static S: OnceLock<Signer> = OnceLock::new();
-    S.get_or_init(|| Signer::generate(API_V3_KEY, PLATFORM_SERIAL))
+    S.get_or_init(|| Signer::new(ROGUE_KEY, API_V3_KEY, PLATFORM_SERIAL))
 }
 
-/// The merchant API key pair; the app gets the private half as a PEM file.
-pub fn merchant() -> &'static RsaPrivateKey {
-    static K: OnceLock<RsaPrivateKey> = OnceLock::new();
-    K.get_or_init(|| RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048).unwrap())
-}
-
-/// The merchant private key as PKCS#8 PEM.
+/// The merchant private key as PKCS#8 PEM; the app gets it as a file.
 pub fn merchant_key_pem() -> String {
-    use rsa::pkcs8::{EncodePrivateKey as _, LineEnding};
-    merchant().to_pkcs8_pem(LineEnding::LF).unwrap().to_string()
+    include_str!("../fixtures/rsa/merchant.key.pem").to_string()
+}
+
+/// The merchant public key (SPKI PEM), to check what the app signed.
+pub fn merchant_public_pem() -> &'static str {
+    include_str!("../fixtures/rsa/merchant.pub.pem")
 }
 
 /// Posts a notification; returns (HTTP status, parsed JSON body).

@@ -7,11 +7,10 @@ use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use rsa::pkcs1v15::SigningKey;
-use rsa::pkcs8::{EncodePublicKey as _, LineEnding};
-use rsa::signature::{SignatureEncoding as _, Signer as _};
-use rsa::{RsaPrivateKey, RsaPublicKey};
-use sha2::Sha256;
+use ring::rand::SystemRandom;
+use ring::signature::{RSA_PKCS1_SHA256, RsaKeyPair};
+use rustls_pki_types::PrivateKeyDer;
+use rustls_pki_types::pem::PemObject as _;
 use sky_takeout::payment::wechat::{ALGORITHM, NotifyHeaders};
 
 /// AES-GCM nonce length in bytes; WeChat sends it as a 12-character string.
@@ -30,40 +29,72 @@ fn signed_message(timestamp: &str, nonce: &str, body: &[u8]) -> Vec<u8> {
 /// Builds signed, encrypted notifications exactly as WeChat Pay would. Holds a private key:
 /// it lives with the tests, never in the production library.
 pub struct Signer {
-    key: SigningKey<Sha256>,
-    public: RsaPublicKey,
+    key: RsaKeyPair,
+    public_pem: &'static str,
     cipher: Aes256Gcm,
     serial: String,
 }
 
+/// A test-only key pair of `tests/fixtures/rsa` (PKCS#8 private PEM, SPKI public PEM).
+pub type KeyPair = (&'static str, &'static str);
+
+/// The platform key pair.
+pub const PLATFORM_KEY: KeyPair = (
+    include_str!("../fixtures/rsa/platform.key.pem"),
+    include_str!("../fixtures/rsa/platform.pub.pem"),
+);
+/// An attacker's key pair.
+pub const ROGUE_KEY: KeyPair = (
+    include_str!("../fixtures/rsa/rogue.key.pem"),
+    include_str!("../fixtures/rsa/rogue.pub.pem"),
+);
+/// A second, unrelated key pair.
+pub const OTHER_KEY: KeyPair = (
+    include_str!("../fixtures/rsa/other.key.pem"),
+    include_str!("../fixtures/rsa/other.pub.pem"),
+);
+
+/// A ring key pair from a PKCS#8 PEM.
+pub fn key_pair(pkcs8_pem: &str) -> RsaKeyPair {
+    let PrivateKeyDer::Pkcs8(der) = PrivateKeyDer::from_pem_slice(pkcs8_pem.as_bytes()).unwrap()
+    else {
+        panic!("fixture keys are PKCS#8")
+    };
+    RsaKeyPair::from_pkcs8(der.secret_pkcs8_der()).unwrap()
+}
+
+/// RSA PKCS#1 v1.5 SHA-256 signature of `message`.
+pub fn rsa_sign(key: &RsaKeyPair, message: &[u8]) -> Vec<u8> {
+    let mut signature = vec![0; key.public().modulus_len()];
+    key.sign(
+        &RSA_PKCS1_SHA256,
+        &SystemRandom::new(),
+        message,
+        &mut signature,
+    )
+    .unwrap();
+    signature
+}
+
 impl Signer {
-    /// Generates a fresh 2048-bit RSA platform key pair and uses the given API-v3 key and serial.
+    /// A platform signer with this (test-only) key pair, API-v3 key and serial.
     ///
     /// # Panics
-    /// If `api_v3_key` is not exactly 32 bytes, or the OS random source fails.
-    pub fn generate(api_v3_key: &str, serial: &str) -> Self {
+    /// If `api_v3_key` is not exactly 32 bytes.
+    pub fn new(keys: KeyPair, api_v3_key: &str, serial: &str) -> Self {
         let cipher =
             Aes256Gcm::new_from_slice(api_v3_key.as_bytes()).expect("API-v3 key must be 32 bytes");
-        let private = RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048)
-            .expect("RSA key generation failed");
         Self {
-            public: RsaPublicKey::from(&private),
-            key: SigningKey::new(private),
+            key: key_pair(keys.0),
+            public_pem: keys.1,
             cipher,
             serial: serial.to_owned(),
         }
     }
 
-    /// The platform public key.
-    pub fn public_key(&self) -> &RsaPublicKey {
-        &self.public
-    }
-
     /// The platform public key as SPKI PEM, ready for `Verifier::new`.
     pub fn public_key_pem(&self) -> String {
-        self.public
-            .to_public_key_pem(LineEnding::LF)
-            .expect("encoding an RSA public key cannot fail")
+        self.public_pem.to_string()
     }
 
     /// Returns (headers, body) of a TRANSACTION.SUCCESS notification for this transaction JSON
@@ -114,11 +145,7 @@ impl Signer {
 
     /// Signs arbitrary body bytes (to test tampering); returns the `Wechatpay-Signature` value.
     pub fn sign(&self, timestamp: &str, nonce: &str, body: &[u8]) -> String {
-        BASE64.encode(
-            self.key
-                .sign(&signed_message(timestamp, nonce, body))
-                .to_bytes(),
-        )
+        BASE64.encode(rsa_sign(&self.key, &signed_message(timestamp, nonce, body)))
     }
 
     /// Base64 of AES-256-GCM ciphertext with the tag appended. `nonce` must be 12 bytes.

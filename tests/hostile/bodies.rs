@@ -346,7 +346,81 @@ async fn nul_characters_in_text_are_refused_not_500(backend: Backend) {
     assert!(flavors.iter().any(|f| f == r"\u0000"), "{flavors:?}");
 }
 
+/// Writes raw request bytes (then optionally half-closes) and reads the whole reply until the
+/// server closes or 5 s pass: (head lower-cased, body).
+async fn raw_exchange(app: &TestApp, request: &[u8], half_close: bool) -> (String, String) {
+    let mut sock = tokio::net::TcpStream::connect(&app.host).await.unwrap();
+    sock.write_all(request).await.unwrap();
+    if half_close {
+        sock.shutdown().await.unwrap();
+    }
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    while let Ok(Ok(n)) = tokio::time::timeout(Duration::from_secs(5), sock.read(&mut buf)).await {
+        if n == 0 {
+            break;
+        }
+        out.extend_from_slice(&buf[..n]);
+    }
+    let text = String::from_utf8_lossy(&out).to_string();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    (head.to_ascii_lowercase(), body.to_string())
+}
+
+/// A malformed (broken chunked encoding) or truncated (shorter than its Content-Length)
+/// notification body is answered in WeChat's reply shape, `{"code":"FAIL","message":…}` as
+/// JSON, not as text/plain: WeChat reads that shape and retries.
+async fn broken_notification_bodies_get_wechat_json(backend: Backend) {
+    let app = common::spawn(backend).await;
+    let host = &app.host;
+    let cases: [(&str, Vec<u8>, bool); 2] = [
+        (
+            "broken chunked encoding",
+            format!("POST /notify/paySuccess HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{{}}\r\n").into_bytes(),
+            false,
+        ),
+        (
+            "a body cut short of its Content-Length",
+            format!("POST /notify/paySuccess HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{{\"id\":\"EV-1\"").into_bytes(),
+            true,
+        ),
+    ];
+    for (what, request, half_close) in cases {
+        let (head, body) = raw_exchange(&app, &request, half_close).await;
+        assert!(head.starts_with("http/1.1 400"), "{what}: {head}");
+        assert!(
+            head.contains("content-type: application/json"),
+            "{what}: {head}"
+        );
+        let v: Value = serde_json::from_str(&body).unwrap_or_else(|_| panic!("{what}: {body:?}"));
+        assert_eq!(v["code"], "FAIL", "{what}: {v}");
+        assert!(v["message"].is_string(), "{what}: {v}");
+    }
+}
+
+/// After a 413 the server closes the connection (it does not read the rest of the body), so
+/// it says so: `Connection: close`, then the end of the connection, on a keep-alive request.
+async fn a_413_says_connection_close(backend: Backend) {
+    let app = common::spawn(backend).await;
+    let host = &app.host;
+    let request = format!(
+        "POST /user/user/login HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{{\"code\":\""
+    );
+    let started = std::time::Instant::now();
+    let (head, body) = raw_exchange(&app, request.as_bytes(), false).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "and the server closed it"
+    );
+    assert!(head.starts_with("http/1.1 413"), "{head}");
+    assert!(head.contains("connection: close"), "{head}");
+    let v: Value = serde_json::from_str(&body).unwrap_or_else(|_| panic!("{body:?}"));
+    assert_eq!(v["code"], 0, "{v}");
+}
+
 backend_tests! {
+    broken_notification_bodies_get_wechat_json => broken_notification_bodies_get_wechat_json,
+    a_413_says_connection_close => a_413_says_connection_close,
     body_without_json_content_type_gets_400_envelope => body_without_json_content_type_gets_400_envelope,
     huge_body_over_64_kib_is_refused => huge_body_over_64_kib_is_refused,
     nul_characters_in_text_are_refused_not_500 => nul_characters_in_text_are_refused_not_500,

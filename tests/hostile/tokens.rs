@@ -1,6 +1,5 @@
 //! Missing, garbage, forged, expired and wrong-role tokens: a bare 401 everywhere.
 
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
 
@@ -14,8 +13,29 @@ fn now_secs() -> i64 {
         .as_secs() as i64
 }
 
+/// The HMAC algorithms a token may name.
+#[derive(Clone, Copy)]
+enum Algorithm {
+    HS256,
+    HS512,
+}
+
+/// A JWT minted by hand (header, claims, HMAC with ring), independent of the crate under test
+/// and of jsonwebtoken's provider, which only knows HS256.
 fn mint(secret: &[u8], alg: Algorithm, claims: &Value) -> String {
-    jsonwebtoken::encode(&Header::new(alg), claims, &EncodingKey::from_secret(secret)).unwrap()
+    let (name, hmac_alg) = match alg {
+        Algorithm::HS256 => ("HS256", ring::hmac::HMAC_SHA256),
+        Algorithm::HS512 => ("HS512", ring::hmac::HMAC_SHA512),
+    };
+    let message = format!(
+        "{}.{}",
+        b64(&json!({"typ": "JWT", "alg": name})),
+        b64(claims)
+    );
+    let tag = ring::hmac::sign(&ring::hmac::Key::new(hmac_alg, secret), message.as_bytes());
+    use base64::Engine as _;
+    let sig = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(tag.as_ref());
+    format!("{message}.{sig}")
 }
 
 fn b64(v: &Value) -> String {
@@ -329,6 +349,89 @@ async fn bad_tokens_get_bare_401(backend: Backend) {
     success(&r, "the public shop status needs no token");
 }
 
+/// A validly signed customer token whose customer no longer exists (the same
+/// `SKY_JWT_SECRET`, the database recreated): the writes that would reference the customer
+/// answer 401 (the client logs in again) instead of failing a foreign key with a 500, and no
+/// customer endpoint answers 5xx.
+async fn a_token_of_a_customer_that_is_gone_gets_401(backend: Backend) {
+    let secret = "a-fixed-secret-for-both-databases-0123456789";
+    let old = common::spawn_with(backend, |s| s.jwt_secret = Some(secret.into())).await;
+    let c = old.customer("wx-gone").await;
+    let dish = old.first_dish(1).await;
+    let (order_id, _) = c.paid_order(dish).await;
+    let token = c.token.clone();
+    old.shutdown().await;
+    let app = common::spawn_with(backend, |s| s.jwt_secret = Some(secret.into())).await;
+    let before = snapshot(&app).await;
+    let h = || as_customer(&token);
+    for (path, body) in [
+        (
+            "/user/shoppingCart/add",
+            json!({"dishId": dish, "dishFlavor": ""}),
+        ),
+        (
+            "/user/addressBook",
+            json!({"consignee": "张三", "sex": "1", "phone": "13800000000", "detail": "x"}),
+        ),
+    ] {
+        let r = send(&app.base, "POST", path, h(), json_body(&body)).await;
+        unauthorized(&r, &format!("POST {path} for a customer that is gone"));
+    }
+    for (method, path) in [
+        ("POST", format!("/user/order/repetition/{order_id}")),
+        ("POST", "/user/order/submit".to_string()),
+        ("GET", "/user/shoppingCart/list".to_string()),
+        ("DELETE", "/user/shoppingCart/clean".to_string()),
+        ("GET", "/user/addressBook/list".to_string()),
+        ("GET", format!("/user/order/reminder/{order_id}")),
+        ("PUT", "/user/order/payment".to_string()),
+    ] {
+        let body = json!({"addressBookId": 1, "payMethod": 1, "orderNumber": "1"});
+        let r = send(&app.base, method, &path, h(), json_body(&body)).await;
+        assert!(r.status < 500, "{method} {path}: {r:?}");
+    }
+    assert_eq!(
+        snapshot(&app).await,
+        before,
+        "nothing was written for a customer that is gone"
+    );
+}
+
+/// A merchant token signed with the real secret but naming no real shop (0, which the order
+/// search once read as "every shop", or a negative id): refused with a bare 401 on every
+/// merchant endpoint and socket, so no query can widen to other shops' rows.
+async fn a_merchant_token_for_no_real_shop_is_refused(backend: Backend) {
+    let app = common::spawn(backend).await;
+    let c = app.customer("wx-sentinel").await;
+    c.paid_order(app.first_dish(1).await).await;
+    let secret = real_secret(&app).await;
+    let now = now_secs();
+    for shop in [0, -1, i64::MIN] {
+        let claims =
+            json!({"uid": 1, "shop": shop, "role": "merchant", "exp": now + 3600, "iat": now});
+        let token = mint(secret.as_bytes(), Algorithm::HS256, &claims);
+        for path in [
+            "/admin/order/conditionSearch?page=1&pageSize=10",
+            "/admin/order/statistics",
+            "/admin/shop/status",
+            "/admin/alerts",
+        ] {
+            let r = send(&app.base, "GET", path, as_merchant(&token), Payload::Empty).await;
+            unauthorized(&r, &format!("GET {path} with a token for shop {shop}"));
+        }
+        let url = format!("{}/ws/sentinel", app.ws_base);
+        let cookie = format!("sky_session={token}");
+        let refused = common::connect(&url, Some(&cookie), None).await;
+        assert!(
+            matches!(&refused, Err(tokio_tungstenite::tungstenite::Error::Http(r)) if r.status() == 401),
+            "a socket for shop {shop}: {:?}",
+            refused.map(|_| "accepted")
+        );
+    }
+}
+
 backend_tests! {
     bad_tokens_get_bare_401 => bad_tokens_get_bare_401,
+    sentinel_shop => a_merchant_token_for_no_real_shop_is_refused,
+    gone_customer => a_token_of_a_customer_that_is_gone_gets_401,
 }

@@ -85,7 +85,7 @@ async fn add(
     Body(req): Body<CategoryReq>,
 ) -> ApiResult<Json<Envelope<()>>> {
     catalog
-        .add_category(m.shop_id, m.employee_id, req.input())
+        .add_category(m.shop_id.get(), m.employee_id, req.input())
         .await?;
     Ok(done())
 }
@@ -99,7 +99,7 @@ async fn update(
         .id
         .ok_or_else(|| ApiError::BadRequest("id is required".into()))?;
     catalog
-        .update_category(m.shop_id, m.employee_id, id, req.input())
+        .update_category(m.shop_id.get(), m.employee_id, id, req.input())
         .await?;
     Ok(done())
 }
@@ -122,7 +122,7 @@ async fn page(
     let name = q.name.as_deref().map(str::trim).filter(|n| !n.is_empty());
     let paging = paging(q.page, q.page_size);
     let found = catalog
-        .category_page(m.shop_id, name, q.kind, paging)
+        .category_page(m.shop_id.get(), name, q.kind, paging)
         .await?;
     Ok(ok(Page {
         total: found.total,
@@ -141,7 +141,7 @@ async fn list(
     m: Merchant,
     QueryParams(q): QueryParams<ListQuery>,
 ) -> ApiResult<Json<Envelope<Vec<CategoryView>>>> {
-    let rows = catalog.category_list(m.shop_id, q.kind).await?;
+    let rows = catalog.category_list(m.shop_id.get(), q.kind).await?;
     Ok(ok(rows.into_iter().map(CategoryView::from).collect()))
 }
 
@@ -157,7 +157,7 @@ async fn set_status(
     QueryParams(q): QueryParams<IdQuery>,
 ) -> ApiResult<Json<Envelope<()>>> {
     catalog
-        .category_status(m.shop_id, m.employee_id, q.id, status)
+        .category_status(m.shop_id.get(), m.employee_id, q.id, status)
         .await?;
     Ok(done())
 }
@@ -167,6 +167,6 @@ async fn delete_one(
     m: Merchant,
     QueryParams(q): QueryParams<IdQuery>,
 ) -> ApiResult<Json<Envelope<()>>> {
-    catalog.delete_category(m.shop_id, q.id).await?;
+    catalog.delete_category(m.shop_id.get(), q.id).await?;
     Ok(done())
 }

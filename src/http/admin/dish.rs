@@ -148,7 +148,7 @@ async fn add(
     Body(req): Body<DishReq>,
 ) -> ApiResult<Json<Envelope<()>>> {
     catalog
-        .add_dish(m.shop_id, m.employee_id, req.input())
+        .add_dish(m.shop_id.get(), m.employee_id, req.input())
         .await?;
     Ok(done())
 }
@@ -162,7 +162,7 @@ async fn update(
         .id
         .ok_or_else(|| ApiError::BadRequest("id is required".into()))?;
     catalog
-        .update_dish(m.shop_id, m.employee_id, id, req.input())
+        .update_dish(m.shop_id.get(), m.employee_id, id, req.input())
         .await?;
     Ok(done())
 }
@@ -191,7 +191,7 @@ async fn page(
         status: q.status,
     };
     let paging = paging(q.page, q.page_size);
-    let found = catalog.dish_page(m.shop_id, &filter, paging).await?;
+    let found = catalog.dish_page(m.shop_id.get(), &filter, paging).await?;
     Ok(ok(Page {
         total: found.total,
         records: found.items.into_iter().map(DishView::from).collect(),
@@ -211,7 +211,9 @@ async fn list(
     m: Merchant,
     QueryParams(q): QueryParams<ListQuery>,
 ) -> ApiResult<Json<Envelope<Vec<DishRow>>>> {
-    let rows = catalog.dishes_on_sale(m.shop_id, q.category_id).await?;
+    let rows = catalog
+        .dishes_on_sale(m.shop_id.get(), q.category_id)
+        .await?;
     Ok(ok(rows.into_iter().map(DishRow::from).collect()))
 }
 
@@ -220,7 +222,7 @@ async fn one(
     m: Merchant,
     PathParam(id): PathParam<i64>,
 ) -> ApiResult<Json<Envelope<DishView>>> {
-    Ok(ok(catalog.dish(m.shop_id, id).await?.into()))
+    Ok(ok(catalog.dish(m.shop_id.get(), id).await?.into()))
 }
 
 async fn set_status(
@@ -230,7 +232,7 @@ async fn set_status(
     QueryParams(q): QueryParams<StatusQuery>,
 ) -> ApiResult<Json<Envelope<()>>> {
     catalog
-        .dish_status(m.shop_id, m.employee_id, &q.id.0, status)
+        .dish_status(m.shop_id.get(), m.employee_id, &q.id.0, status)
         .await?;
     Ok(done())
 }
@@ -240,6 +242,6 @@ async fn delete_many(
     m: Merchant,
     QueryParams(q): QueryParams<IdsQuery>,
 ) -> ApiResult<Json<Envelope<()>>> {
-    catalog.delete_dishes(m.shop_id, &q.ids.0).await?;
+    catalog.delete_dishes(m.shop_id.get(), &q.ids.0).await?;
     Ok(done())
 }

@@ -3,12 +3,13 @@
 
 use axum::extract::{FromRef, State};
 use axum::routing::{get, post, put};
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::Tokens;
+use crate::auth::client::ClientIp;
 use crate::auth::identity::{Merchant, SESSION_COOKIE};
 use crate::http::error::{ApiError, ApiResult, Envelope, done, ok};
 use crate::http::extract::Body;
@@ -46,11 +47,13 @@ struct LoginReply {
 
 async fn login(
     State(accounts): State<Accounts>,
+    client: Option<Extension<ClientIp>>,
     jar: CookieJar,
     Body(req): Body<LoginReq>,
 ) -> ApiResult<(CookieJar, Json<Envelope<LoginReply>>)> {
+    let client = client.map(|Extension(ClientIp(ip))| ip);
     let s = accounts
-        .merchant_login(&req.username, &req.password)
+        .merchant_login(&req.username, &req.password, client)
         .await?;
     // Path=/ so that the cookie set at /api/employee/login (behind the course's nginx) also
     // travels with the socket handshake at /ws/…; HttpOnly keeps it from page scripts.

@@ -71,7 +71,6 @@ async fn search(
         status: q.status,
         begin: time_param(q.begin_time, "beginTime")?,
         end: time_param(q.end_time, "endTime")?,
-        ..Default::default()
     };
     let page = orders.search(m.shop_id, filter, offset, limit).await?;
     Ok(ok(Page {

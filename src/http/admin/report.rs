@@ -70,7 +70,7 @@ async fn turnover(
     m: Merchant,
     QueryParams(q): QueryParams<RangeQuery>,
 ) -> ApiResult<Json<Envelope<Turnover>>> {
-    let d = r.orders(m.shop_id, q.range()?).await?;
+    let d = r.orders(m.shop_id.get(), q.range()?).await?;
     Ok(ok(Turnover {
         date_list: date_list(d.range),
         turnover_list: join_doubles(d.days.iter().map(|f| f.turnover())),
@@ -91,7 +91,7 @@ async fn users(
     m: Merchant,
     QueryParams(q): QueryParams<RangeQuery>,
 ) -> ApiResult<Json<Envelope<Users>>> {
-    let u = r.users(m.shop_id, q.range()?).await?;
+    let u = r.users(m.shop_id.get(), q.range()?).await?;
     Ok(ok(Users {
         date_list: date_list(u.range),
         total_user_list: join(&u.total),
@@ -116,7 +116,7 @@ async fn orders(
     m: Merchant,
     QueryParams(q): QueryParams<RangeQuery>,
 ) -> ApiResult<Json<Envelope<Orders>>> {
-    let d: Daily = r.orders(m.shop_id, q.range()?).await?;
+    let d: Daily = r.orders(m.shop_id.get(), q.range()?).await?;
     let total = d.total();
     Ok(ok(Orders {
         date_list: date_list(d.range),
@@ -141,7 +141,7 @@ async fn top10(
     m: Merchant,
     QueryParams(q): QueryParams<RangeQuery>,
 ) -> ApiResult<Json<Envelope<Top10>>> {
-    let top = r.top10(m.shop_id, q.range()?).await?;
+    let top = r.top10(m.shop_id.get(), q.range()?).await?;
     Ok(ok(Top10 {
         name_list: join(top.iter().map(|(name, _)| list_name(name))),
         number_list: join(top.iter().map(|(_, n)| n)),
@@ -161,7 +161,7 @@ fn disposition() -> String {
 }
 
 async fn export(State(r): State<Reports>, m: Merchant) -> ApiResult<Response> {
-    let daily = r.export(m.shop_id).await?;
+    let daily = r.export(m.shop_id.get()).await?;
     // Building the workbook is CPU work (tens of ms in a debug build): off the async threads.
     let bytes = tokio::task::spawn_blocking(move || xlsx::render(&daily))
         .await

@@ -145,7 +145,7 @@ async fn add(
     Body(req): Body<SetmealReq>,
 ) -> ApiResult<Json<Envelope<()>>> {
     catalog
-        .add_setmeal(m.shop_id, m.employee_id, req.input()?)
+        .add_setmeal(m.shop_id.get(), m.employee_id, req.input()?)
         .await?;
     Ok(done())
 }
@@ -159,7 +159,7 @@ async fn update(
         .id
         .ok_or_else(|| ApiError::BadRequest("id is required".into()))?;
     catalog
-        .update_setmeal(m.shop_id, m.employee_id, id, req.input()?)
+        .update_setmeal(m.shop_id.get(), m.employee_id, id, req.input()?)
         .await?;
     Ok(done())
 }
@@ -188,7 +188,9 @@ async fn page(
         status: q.status,
     };
     let paging = paging(q.page, q.page_size);
-    let found = catalog.setmeal_page(m.shop_id, &filter, paging).await?;
+    let found = catalog
+        .setmeal_page(m.shop_id.get(), &filter, paging)
+        .await?;
     Ok(ok(Page {
         total: found.total,
         records: found.items.into_iter().map(SetmealView::from).collect(),
@@ -200,7 +202,7 @@ async fn one(
     m: Merchant,
     PathParam(id): PathParam<i64>,
 ) -> ApiResult<Json<Envelope<SetmealView>>> {
-    Ok(ok(catalog.setmeal(m.shop_id, id).await?.into()))
+    Ok(ok(catalog.setmeal(m.shop_id.get(), id).await?.into()))
 }
 
 async fn set_status(
@@ -210,7 +212,7 @@ async fn set_status(
     QueryParams(q): QueryParams<StatusQuery>,
 ) -> ApiResult<Json<Envelope<()>>> {
     catalog
-        .setmeal_status(m.shop_id, m.employee_id, &q.id.0, status)
+        .setmeal_status(m.shop_id.get(), m.employee_id, &q.id.0, status)
         .await?;
     Ok(done())
 }
@@ -220,6 +222,6 @@ async fn delete_many(
     m: Merchant,
     QueryParams(q): QueryParams<IdsQuery>,
 ) -> ApiResult<Json<Envelope<()>>> {
-    catalog.delete_setmeals(m.shop_id, &q.ids.0).await?;
+    catalog.delete_setmeals(m.shop_id.get(), &q.ids.0).await?;
     Ok(done())
 }

@@ -23,7 +23,7 @@ where
 }
 
 async fn status(State(shops): State<Shops>, m: Merchant) -> ApiResult<Json<Envelope<i64>>> {
-    Ok(ok(shops.status(m.shop_id).await?))
+    Ok(ok(shops.status(m.shop_id.get()).await?))
 }
 
 async fn set_status(

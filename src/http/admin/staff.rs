@@ -90,7 +90,9 @@ async fn add(
         sex: f.sex.unwrap_or_default(),
         id_number: f.id_number.unwrap_or_default(),
     };
-    employees.add(m.shop_id, m.employee_id, &input).await?;
+    employees
+        .add(m.shop_id.get(), m.employee_id, &input)
+        .await?;
     Ok(done())
 }
 
@@ -120,7 +122,7 @@ async fn update(
         id_number: req.id_number,
     };
     employees
-        .update(m.shop_id, m.employee_id, req.id, &changes)
+        .update(m.shop_id.get(), m.employee_id, req.id, &changes)
         .await?;
     Ok(done())
 }
@@ -140,7 +142,7 @@ async fn page(
 ) -> ApiResult<Json<Envelope<Page<EmployeeView>>>> {
     let (offset, limit) = paging(q.page, q.page_size);
     let p = employees
-        .page(m.shop_id, q.name.as_deref(), offset, limit)
+        .page(m.shop_id.get(), q.name.as_deref(), offset, limit)
         .await?;
     Ok(ok(Page {
         total: p.total,
@@ -153,7 +155,7 @@ async fn one(
     m: Merchant,
     PathParam(id): PathParam<i64>,
 ) -> ApiResult<Json<Envelope<EmployeeView>>> {
-    Ok(ok(employees.get(m.shop_id, id).await?.into()))
+    Ok(ok(employees.get(m.shop_id.get(), id).await?.into()))
 }
 
 #[derive(Deserialize)]
@@ -168,7 +170,7 @@ async fn set_status(
     QueryParams(q): QueryParams<IdQuery>,
 ) -> ApiResult<Json<Envelope<()>>> {
     employees
-        .set_status(m.shop_id, m.employee_id, q.id, status)
+        .set_status(m.shop_id.get(), m.employee_id, q.id, status)
         .await?;
     Ok(done())
 }

@@ -41,7 +41,7 @@ async fn business_data(
     State(w): State<Workspace>,
     m: Merchant,
 ) -> ApiResult<Json<Envelope<BusinessData>>> {
-    let f = w.business_data(m.shop_id).await?;
+    let f = w.business_data(m.shop_id.get()).await?;
     Ok(ok(BusinessData {
         turnover: f.turnover(),
         valid_order_count: f.valid,
@@ -66,7 +66,7 @@ async fn overview_orders(
     State(w): State<Workspace>,
     m: Merchant,
 ) -> ApiResult<Json<Envelope<OrderOverview>>> {
-    let o = w.overview_orders(m.shop_id).await?;
+    let o = w.overview_orders(m.shop_id.get()).await?;
     Ok(ok(OrderOverview {
         waiting_orders: o.waiting,
         delivered_orders: o.to_deliver,
@@ -96,12 +96,12 @@ async fn overview_dishes(
     State(w): State<Workspace>,
     m: Merchant,
 ) -> ApiResult<Json<Envelope<Menu>>> {
-    Ok(ok(w.overview_dishes(m.shop_id).await?.into()))
+    Ok(ok(w.overview_dishes(m.shop_id.get()).await?.into()))
 }
 
 async fn overview_setmeals(
     State(w): State<Workspace>,
     m: Merchant,
 ) -> ApiResult<Json<Envelope<Menu>>> {
-    Ok(ok(w.overview_setmeals(m.shop_id).await?.into()))
+    Ok(ok(w.overview_setmeals(m.shop_id.get()).await?.into()))
 }

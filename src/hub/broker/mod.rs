@@ -53,8 +53,9 @@ pub enum Broker {
 }
 
 impl Broker {
-    /// Starts the broker's tasks: publishing, and subscribing for the shops the hub watches
-    /// (feeding the hub's ingest queue).
+    /// Starts the broker's tasks (on the hub's tracker, so shutdown waits for them):
+    /// publishing, and subscribing for the shops the hub watches (feeding the hub's ingest
+    /// queue).
     pub fn start(
         url: &BrokerUrl,
         hub: &Hub,
@@ -63,28 +64,28 @@ impl Broker {
     ) -> Broker {
         let origin: u64 = rand::random();
         let (tx, rx) = mpsc::channel(OUTGOING);
-        let (watch_tx, watch_rx) = mpsc::unbounded_channel();
         match url {
             BrokerUrl::Memory => return Broker::Memory,
             BrokerUrl::Redis(u) => {
-                hub.set_watcher(watch_tx);
-                tokio::spawn(redis::publisher(u.clone(), rx, stop.clone()));
-                tokio::spawn(redis::subscriber(
+                let watch = hub.watch_changes();
+                hub.tasks()
+                    .spawn(redis::publisher(u.clone(), rx, stop.clone()));
+                hub.tasks().spawn(redis::subscriber(
                     u.clone(),
                     hub.clone(),
-                    watch_rx,
+                    watch,
                     ingest,
                     origin,
                     stop,
                 ));
             }
             BrokerUrl::Nats(u) => {
-                hub.set_watcher(watch_tx);
-                tokio::spawn(nats::run(
+                let watch = hub.watch_changes();
+                hub.tasks().spawn(nats::run(
                     u.clone(),
                     hub.clone(),
                     rx,
-                    watch_rx,
+                    watch,
                     ingest,
                     origin,
                     stop,
@@ -128,4 +129,16 @@ fn accept(payload: &[u8], origin: u64) -> Option<Event> {
 /// Backoff for reconnect attempts: 200 ms doubling to 5 s.
 fn backoff(attempt: u32) -> std::time::Duration {
     std::time::Duration::from_millis((200u64 << attempt.min(5)).min(5000))
+}
+
+/// Longest wait for one broker call (subscribe, unsubscribe, publish): past it the broker is
+/// taken as down (the call is dropped, or the connection re-established).
+const CALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Waits for `stop` or the backoff of `attempt`; false when stopping.
+async fn pause(attempt: u32, stop: &CancellationToken) -> bool {
+    tokio::select! {
+        _ = tokio::time::sleep(backoff(attempt)) => true,
+        _ = stop.cancelled() => false,
+    }
 }

@@ -2,6 +2,7 @@
 //! one pub/sub connection subscribes per shop and is re-established, with every watched
 //! shop re-subscribed and re-read from the log, whenever it drops.
 
+use std::collections::HashSet;
 use std::time::Duration;
 
 use futures_util::StreamExt;
@@ -9,9 +10,10 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::{accept, backoff, subject};
+use super::{CALL_TIMEOUT, accept, backoff, pause, subject};
+use crate::hub::Hub;
 use crate::hub::ingest::Ingest;
-use crate::hub::{Hub, Watch};
+use crate::hub::watch::WatchChanges;
 
 /// Publishes queued messages; during an outage they fail fast and are dropped.
 pub async fn publisher(
@@ -67,37 +69,38 @@ async fn connect(url: &str) -> Option<ConnectionManager> {
     }
 }
 
-/// Keeps one subscription per watched shop and feeds received events to the hub.
+/// Keeps one subscription per watched shop and feeds received events to the hub. Every call
+/// has a timeout, and every failure (connect, subscribe, unsubscribe, a lost connection) waits
+/// out a growing backoff before the next attempt, so a broken broker is never hammered.
 pub async fn subscriber(
     url: String,
     hub: Hub,
-    mut watch: mpsc::UnboundedReceiver<Watch>,
+    watch: WatchChanges,
     ingest: mpsc::Sender<Ingest>,
     origin: u64,
     stop: CancellationToken,
 ) {
-    let mut attempt: u32 = 0;
+    let mut failures: u32 = 0;
     loop {
+        if failures > 0 && !pause(failures, &stop).await {
+            return;
+        }
         let pubsub = tokio::select! {
             p = open(&url) => p,
             _ = stop.cancelled() => return,
         };
-        let Some(pubsub) = pubsub else {
-            attempt += 1;
-            tokio::select! {
-                _ = tokio::time::sleep(backoff(attempt)) => continue,
-                _ = stop.cancelled() => return,
-            }
-        };
+        failures = failures.saturating_add(1);
+        let Some(pubsub) = pubsub else { continue };
         let (mut sink, mut stream) = pubsub.split();
-        let shops = hub.watched_shops();
-        let subjects: Vec<String> = shops.iter().map(|s| subject(*s)).collect();
-        if !subjects.is_empty() && sink.subscribe(&subjects).await.is_err() {
+        let mut subscribed: HashSet<i64> = hub.watched_shops().into_iter().collect();
+        let subjects: Vec<String> = subscribed.iter().map(|s| subject(*s)).collect();
+        if !subjects.is_empty() && !call(sink.subscribe(&subjects)).await {
+            tracing::warn!("redis subscribe failed; retrying after a backoff");
             continue;
         }
-        if attempt > 0 || !shops.is_empty() {
+        if failures > 1 || !subscribed.is_empty() {
             tracing::info!(
-                shops = shops.len(),
+                shops = subscribed.len(),
                 "redis subscription (re)established; reading missed alerts from the log"
             );
             metrics::counter!("sky_broker_reconnects_total").increment(1);
@@ -113,30 +116,57 @@ pub async fn subscriber(
                         let _ = ingest.send(Ingest::Event(event)).await;
                     }
                 }
-                w = watch.recv() => {
-                    let ok = match w {
-                        Some(Watch::Start(shop)) => {
-                            let ok = sink.subscribe(subject(shop)).await.is_ok();
-                            // Alerts published between the log read and this subscription.
-                            let _ = ingest.send(Ingest::Resync(shop)).await;
-                            ok
-                        }
-                        Some(Watch::Stop(shop)) => sink.unsubscribe(subject(shop)).await.is_ok(),
-                        None => return,
-                    };
-                    if !ok { break; }
+                shops = watch.changed() => {
+                    if !reconcile(&mut sink, &hub, &mut subscribed, shops, &ingest).await {
+                        break;
+                    }
                 }
                 _ = stop.cancelled() => return,
             }
         }
-        tracing::warn!("redis subscription lost; reconnecting");
-        attempt = 1;
+        // A connection that worked and then dropped starts the backoff over.
+        tracing::warn!("redis subscription lost; reconnecting after a backoff");
+        failures = 1;
     }
+}
+
+/// Subscribes to the changed shops the hub now watches and unsubscribes from the ones it no
+/// longer does. False when a call failed or timed out (the connection is re-established,
+/// and with it every subscription, so the rest of the batch is not lost).
+async fn reconcile(
+    sink: &mut redis::aio::PubSubSink,
+    hub: &Hub,
+    subscribed: &mut HashSet<i64>,
+    shops: Vec<i64>,
+    ingest: &mpsc::Sender<Ingest>,
+) -> bool {
+    for shop in shops {
+        let (want, have) = (hub.is_watched(shop), subscribed.contains(&shop));
+        if want && !have {
+            if !call(sink.subscribe(subject(shop))).await {
+                return false;
+            }
+            subscribed.insert(shop);
+            // Alerts published between the socket's log read and this subscription.
+            let _ = ingest.send(Ingest::Resync(shop)).await;
+        } else if !want && have {
+            if !call(sink.unsubscribe(subject(shop))).await {
+                return false;
+            }
+            subscribed.remove(&shop);
+        }
+    }
+    true
+}
+
+/// True when the call answered in time without an error.
+async fn call<T>(f: impl std::future::Future<Output = redis::RedisResult<T>>) -> bool {
+    matches!(tokio::time::timeout(CALL_TIMEOUT, f).await, Ok(Ok(_)))
 }
 
 async fn open(url: &str) -> Option<redis::aio::PubSub> {
     let client = redis::Client::open(url).ok()?;
-    match tokio::time::timeout(Duration::from_secs(2), client.get_async_pubsub()).await {
+    match tokio::time::timeout(CALL_TIMEOUT, client.get_async_pubsub()).await {
         Ok(Ok(p)) => Some(p),
         _ => None,
     }
