@@ -509,10 +509,53 @@ async fn repeat_follows_the_cart_rules(backend: Backend) {
     app.shutdown().await;
 }
 
+/// Every merchant action reaches every screen of the shop, even when it handles no alert (the
+/// notice was acknowledged before): another screen's board must refresh after an accept.
+async fn actions_reach_other_screens(backend: Backend) {
+    let app = common::spawn(backend).await;
+    let admin = app.admin().await;
+    let (mut screen, _) = admin.rich_ws(None).await;
+    let dish = app.first_dish(admin.shop_id).await;
+    let c = app.customer("wx-code-board").await;
+    let (order_id, _) = c.paid_order(dish).await;
+    let alert = common::next_json(&mut screen, WAIT).await.expect("alert");
+    assert_eq!(alert["event"], "alert", "{alert}");
+    let alert_id = alert["id"].as_i64().unwrap();
+
+    let v = admin
+        .post(&format!("/admin/alerts/{alert_id}/ack"), json!({}))
+        .await;
+    assert_eq!(v["code"], 1, "{v}");
+    let handled = common::next_json(&mut screen, WAIT).await.expect("handled");
+    assert_eq!(handled["alertIds"], json!([alert_id]), "{handled}");
+
+    let v = admin
+        .put("/admin/order/confirm", json!({"id": order_id}))
+        .await;
+    assert_eq!(v["code"], 1, "{v}");
+    let changed = common::next_json(&mut screen, WAIT)
+        .await
+        .expect("an event after confirm");
+    assert_eq!(
+        changed,
+        json!({"event": "handled", "alertIds": [], "orderId": order_id})
+    );
+    let v = admin
+        .put(&format!("/admin/order/delivery/{order_id}"), json!({}))
+        .await;
+    assert_eq!(v["code"], 1, "{v}");
+    let changed = common::next_json(&mut screen, WAIT)
+        .await
+        .expect("an event after delivery");
+    assert_eq!(changed["orderId"], order_id, "{changed}");
+    app.shutdown().await;
+}
+
 backend_tests! {
     flow => full_flow,
     repeat_rules => repeat_follows_the_cart_rules,
     timeout_task => payment_timeout,
     completion_task => delivery_completion,
     races => racing_changes_agree,
+    actions_reach_screens => actions_reach_other_screens,
 }

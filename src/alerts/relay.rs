@@ -55,10 +55,17 @@ impl Relay {
     }
 
     /// Hands over a "handled" event (best effort: screens also reconcile on reconnect).
+    /// Nothing is sent when no alert was handled; see [`Relay::order_changed`].
     pub fn handled(&self, shop_id: i64, order_id: i64, alert_ids: Vec<i64>) {
-        if alert_ids.is_empty() {
-            return;
+        if !alert_ids.is_empty() {
+            self.order_changed(shop_id, order_id, alert_ids);
         }
+    }
+
+    /// Hands over the "handled" event of a merchant's action on an order: sent even when the
+    /// action handled no alert (`alertIds` empty, the notice was acknowledged before), so
+    /// every screen of the shop refreshes its board after another screen's accept or deliver.
+    pub fn order_changed(&self, shop_id: i64, order_id: i64, alert_ids: Vec<i64>) {
         metrics::counter!("sky_alerts_acknowledged_total").increment(alert_ids.len() as u64);
         if self
             .tx

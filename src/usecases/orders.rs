@@ -314,7 +314,8 @@ impl Orders {
     }
 
     /// Applies an action; an accepted, rejected or cancelled order's alerts become handled in
-    /// the same transaction and every screen is told.
+    /// the same transaction, and every screen is told of every action (`handled`, with the
+    /// alerts it handled, possibly none), so other screens refresh their boards.
     async fn change(
         &self,
         order: Order,
@@ -334,7 +335,7 @@ impl Orders {
             Vec::new()
         };
         tx.commit().await?;
-        self.relay.handled(order.shop_id, order.id, handled);
+        self.relay.order_changed(order.shop_id, order.id, handled);
         Ok(())
     }
 
