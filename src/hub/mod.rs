@@ -386,8 +386,10 @@ impl Hub {
         closed
     }
 
-    /// Last sequence delivered to the shop's sockets, if this instance watches it.
-    fn last_seq(&self, shop_id: i64) -> Option<i64> {
+    /// Last sequence delivered to the shop's sockets, if this instance watches it. A
+    /// registration joining a watched shop starts there whatever `db_seq` it passes, so a
+    /// handshake needs the log's sequence only when this is `None` (see `ws::replay::start_seq`).
+    pub fn last_seq(&self, shop_id: i64) -> Option<i64> {
         self.inner
             .feeds
             .lock()

@@ -39,13 +39,38 @@ pub async fn insert(
     order_number: &str,
     now: i64,
 ) -> Result<AlertRecord, StoreError> {
+    let content = content_for(order_number);
+    insert_content(
+        conn,
+        shop_id,
+        kind,
+        realert,
+        order_id,
+        order_number,
+        content,
+        now,
+    )
+    .await
+}
+
+/// [`insert`] with the content already made.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn insert_content(
+    conn: &mut AnyConnection,
+    shop_id: i64,
+    kind: i64,
+    realert: i64,
+    order_id: i64,
+    order_number: &str,
+    content: String,
+    now: i64,
+) -> Result<AlertRecord, StoreError> {
     let seq: i64 = sqlx::query_scalar(
         "UPDATE shop SET alert_seq = alert_seq + 1 WHERE id = $1 RETURNING alert_seq",
     )
     .bind(shop_id)
     .fetch_one(&mut *conn)
     .await?;
-    let content = content_for(order_number);
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO alert_log (shop_id, seq, type, realert, order_id, order_number, content, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",

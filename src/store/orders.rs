@@ -5,7 +5,8 @@
 use sqlx::AssertSqlSafe;
 use sqlx::{AnyConnection, AnyPool};
 
-use super::StoreError;
+use super::{Backend, Store, StoreError};
+use crate::domain::alert::AlertRecord;
 use crate::domain::order::{Order, OrderFilter, OrderLine, OrderScope};
 use crate::domain::shop::ShopId;
 use crate::domain::status::{self as state, Action, PayStatus, Status};
@@ -216,28 +217,122 @@ pub enum Owner {
     User(i64),
 }
 
-/// Marks an unpaid order paid. Returns (order id, shop id) when this call made the change.
-pub async fn mark_paid(
-    conn: &mut AnyConnection,
-    number: &str,
-    transaction_id: Option<&str>,
-    now: i64,
-) -> Result<Option<(i64, i64)>, StoreError> {
-    let sql = format!(
+/// A payment to record: the order (by number) and what it must still match.
+#[derive(Debug, Clone, Copy)]
+pub struct Payment<'a> {
+    /// The order's number.
+    pub number: &'a str,
+    /// Only this customer's order (a customer paying), or any (a verified notification).
+    pub user_id: Option<i64>,
+    /// Only at this amount in fen (WeChat's reported total), or any.
+    pub amount: Option<i64>,
+    /// WeChat Pay's transaction id, when known.
+    pub transaction_id: Option<&'a str>,
+    /// Unix ms: the checkout time and the alert's time.
+    pub now: i64,
+}
+
+/// The conditional `UPDATE orders` of a payment (`$1` now, `$2` transaction id, `$3` number,
+/// then the user and the amount when given) and the next free placeholder number.
+fn paid_update(p: &Payment<'_>) -> (String, usize) {
+    let mut sql = format!(
         "UPDATE orders SET status = {to}, pay_status = {paid}, checkout_time = $1, transaction_id = $2, \
-         last_alert_at = $1 WHERE number = $3 AND pay_status = {unpaid} AND status IN ({from}) \
-         RETURNING id, shop_id",
+         last_alert_at = $1 WHERE number = $3 AND pay_status = {unpaid} AND status IN ({from})",
         to = state::target(Action::Pay).code(),
         paid = PayStatus::Paid.code(),
         unpaid = PayStatus::Unpaid.code(),
         from = sql_in(Action::Pay),
     );
-    Ok(sqlx::query_as(AssertSqlSafe(sql))
-        .bind(now)
-        .bind(transaction_id)
-        .bind(number)
-        .fetch_optional(&mut *conn)
-        .await?)
+    let mut next = 4;
+    if p.user_id.is_some() {
+        sql.push_str(&format!(" AND user_id = ${next}"));
+        next += 1;
+    }
+    if p.amount.is_some() {
+        sql.push_str(&format!(" AND amount = ${next}"));
+        next += 1;
+    }
+    (sql, next)
+}
+
+/// Binds [`paid_update`]'s parameters, in its order.
+fn bind_paid<'q, O>(
+    q: sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments>,
+    p: &Payment<'q>,
+) -> sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments> {
+    let mut q = q.bind(p.now).bind(p.transaction_id).bind(p.number);
+    if let Some(u) = p.user_id {
+        q = q.bind(u);
+    }
+    if let Some(a) = p.amount {
+        q = q.bind(a);
+    }
+    q
+}
+
+/// Marks an unpaid order paid and appends its alert (`kind`, content `content`) as one
+/// atomic write: on PostgreSQL a single statement (the order's update, the shop's sequence
+/// bump and the alert's insert chained in data-modifying CTEs, one round trip, no
+/// `BEGIN`/`COMMIT`); on SQLite one `BEGIN IMMEDIATE` transaction on one connection under the
+/// writer lock (the order's update, [`super::alerts::insert`], commit). Either way the alert
+/// row commits with the payment and takes the shop's next sequence in commit order. `None`
+/// when nothing matched (unknown number, another customer's, another amount, or not payable
+/// any more): nothing changed.
+pub async fn mark_paid_alerting(
+    store: &Store,
+    p: &Payment<'_>,
+    kind: i64,
+    content: &str,
+) -> Result<Option<AlertRecord>, StoreError> {
+    let (update, next) = paid_update(p);
+    if store.backend() == Backend::Postgres {
+        let sql = format!(
+            "WITH o AS ({update} RETURNING id, shop_id), \
+             s AS (UPDATE shop SET alert_seq = shop.alert_seq + 1 FROM o WHERE shop.id = o.shop_id \
+                   RETURNING shop.id AS shop_id, shop.alert_seq AS seq, o.id AS order_id) \
+             INSERT INTO alert_log (shop_id, seq, type, realert, order_id, order_number, content, created_at) \
+             SELECT shop_id, seq, ${k}, 0, order_id, $3, ${c}, $1 FROM s RETURNING id, shop_id, seq, order_id",
+            k = next,
+            c = next + 1,
+        );
+        let row: Option<(i64, i64, i64, i64)> = bind_paid(sqlx::query_as(AssertSqlSafe(sql)), p)
+            .bind(kind)
+            .bind(content)
+            .fetch_optional(store.pool())
+            .await?;
+        return Ok(row.map(|(id, shop_id, seq, order_id)| AlertRecord {
+            id,
+            shop_id,
+            seq,
+            kind,
+            realert: 0,
+            order_id,
+            order_number: p.number.to_string(),
+            content: content.to_string(),
+            created_at: p.now,
+        }));
+    }
+    let mut tx = store.begin().await?;
+    let sql = format!("{update} RETURNING id, shop_id");
+    let row: Option<(i64, i64)> = bind_paid(sqlx::query_as(AssertSqlSafe(sql)), p)
+        .fetch_optional(&mut *tx.conn())
+        .await?;
+    let Some((order_id, shop_id)) = row else {
+        return Ok(None);
+    };
+    let alert = super::alerts::insert_content(
+        tx.conn(),
+        shop_id,
+        kind,
+        0,
+        order_id,
+        p.number,
+        content.to_string(),
+        p.now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Some(alert))
 }
 
 /// `pay_status` after a cancel or a rejection: a paid order is refunded.

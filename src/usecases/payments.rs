@@ -11,13 +11,13 @@ use crate::alerts::relay::Relay;
 use crate::auth::random_string;
 use crate::config::PayMode;
 use crate::domain::Refusal;
-use crate::domain::alert::TYPE_NEW_ORDER;
+use crate::domain::alert::{TYPE_NEW_ORDER, content_for};
 use crate::domain::order::{self, BAD_STATUS, NOT_FOUND, Order};
 use crate::domain::status::Status;
 use crate::payment::wechat::{NotifyHeaders, Verifier};
 use crate::payment::wechat_api::{Prepay, WechatClient};
-use crate::store::orders as sql;
-use crate::store::{Store, alerts, customers};
+use crate::store::orders::{self as sql, Payment};
+use crate::store::{Store, customers};
 use crate::time::Clock;
 
 /// WeChat Pay refused, failed or could not be reached.
@@ -113,24 +113,51 @@ impl Payments {
     /// and the order is paid only later, by a verified notification.
     #[tracing::instrument(skip_all, fields(user_id = user_id, number = number))]
     pub async fn pay(&self, user_id: i64, number: &str) -> Result<PaymentData> {
-        let order = self.payable_order(user_id, number).await?;
         match self.mode {
             PayMode::Mock => {
-                // Another change (the timeout task, a cancel, a parallel payment) may win
-                // between the check and the conditional update: then this payment did not
-                // happen.
-                if self.succeeded(number, None, None).await? == Paid::Already {
+                // One conditional write checks the precondition and pays; only when it
+                // changed nothing is the order read, to say why (after the write, never
+                // inside it).
+                let payment = Payment {
+                    number,
+                    user_id: Some(user_id),
+                    amount: None,
+                    transaction_id: None,
+                    now: self.clock.now_ms(),
+                };
+                if self.record(&payment).await? == Paid::Already {
+                    self.payable_order(user_id, number).await?;
+                    // Payable when read again: another change (the timeout task, a cancel,
+                    // a parallel payment) won and was undone in between; this payment did
+                    // not happen.
                     return Err(BAD_STATUS.into());
                 }
                 Ok(PaymentData {
-                    time_stamp: (self.clock.now_ms() / 1000).to_string(),
+                    time_stamp: (payment.now / 1000).to_string(),
                     nonce_str: random_string(32),
                     package: format!("prepay_id=mock-{number}"),
                     sign_type: "RSA".into(),
                     pay_sign: "mock".into(),
                 })
             }
-            PayMode::Wechat => self.prepay(user_id, &order).await,
+            PayMode::Wechat => {
+                let order = self.payable_order(user_id, number).await?;
+                self.prepay(user_id, &order).await
+            }
+        }
+    }
+
+    /// Marks the order paid and raises its new-order alert in one atomic write (see
+    /// [`sql::mark_paid_alerting`]), then hands the alert to the relay. `Already` when
+    /// nothing matched.
+    async fn record(&self, payment: &Payment<'_>) -> Result<Paid> {
+        let content = content_for(payment.number);
+        match sql::mark_paid_alerting(&self.store, payment, TYPE_NEW_ORDER, &content).await? {
+            Some(alert) => {
+                self.relay.committed(vec![alert]);
+                Ok(Paid::Now)
+            }
+            None => Ok(Paid::Already),
         }
     }
 
@@ -181,9 +208,20 @@ impl Payments {
         transaction_id: Option<&str>,
         paid_total: Option<i64>,
     ) -> Result<Paid> {
-        let now = self.clock.now_ms();
-        let mut tx = self.store.begin().await?;
-        let order = sql::by_number(tx.conn(), number).await?.ok_or(NOT_FOUND)?;
+        let payment = Payment {
+            number,
+            user_id: None,
+            amount: paid_total,
+            transaction_id,
+            now: self.clock.now_ms(),
+        };
+        if self.record(&payment).await? == Paid::Now {
+            return Ok(Paid::Now);
+        }
+        // Nothing changed: say why, from the order as it is now.
+        let order = sql::by_number(self.store.pool(), number)
+            .await?
+            .ok_or(NOT_FOUND)?;
         if let Some(total) = paid_total
             && total != order.amount
         {
@@ -195,22 +233,13 @@ impl Payments {
             );
             return Err(WRONG_AMOUNT.into());
         }
-        let Some((order_id, shop_id)) =
-            sql::mark_paid(tx.conn(), number, transaction_id, now).await?
-        else {
-            if order.status == Status::Cancelled.code() {
-                tracing::warn!(
-                    number,
-                    "payment arrived for a cancelled order: refund it by hand"
-                );
-            }
-            return Ok(Paid::Already);
-        };
-        let alert =
-            alerts::insert(tx.conn(), shop_id, TYPE_NEW_ORDER, 0, order_id, number, now).await?;
-        tx.commit().await?;
-        self.relay.committed(vec![alert]);
-        Ok(Paid::Now)
+        if order.status == Status::Cancelled.code() {
+            tracing::warn!(
+                number,
+                "payment arrived for a cancelled order: refund it by hand"
+            );
+        }
+        Ok(Paid::Already)
     }
 
     /// A WeChat Pay notification (`POST /notify/paySuccess`): verified (signature, timestamp,

@@ -56,7 +56,7 @@ async fn serve(
     mut socket: WebSocket,
     _admitted: Admitted,
 ) {
-    let Ok(db_seq) = s.alerts.max_seq(shop_id).await else {
+    let Ok(db_seq) = super::replay::start_seq(&s, shop_id, None).await else {
         return;
     };
     let queue = s.settings.socket_queue;

@@ -69,7 +69,7 @@ pub async fn open(
     last_seq: Option<i64>,
 ) -> Result<Opening, OpenError> {
     let shop_id = m.shop_id.get();
-    let db_seq = s.alerts.max_seq(shop_id).await.map_err(log)?;
+    let db_seq = start_seq(s, shop_id, last_seq).await.map_err(log)?;
     // A last sequence beyond the log's (a client of a database since reset) is ignored, or
     // it would mute every live alert up to it.
     let last_seq = last_seq.filter(|l| *l <= db_seq);
@@ -106,6 +106,18 @@ pub async fn open(
         reg,
         events,
     })
+}
+
+/// The sequence a new registration of the shop starts from, for a client that last saw
+/// `seen` (if it says). When this instance already watches the shop, its feed's last
+/// sequence: the registration starts there anyway (a feed keeps its own), so no database
+/// round trip, unless the client claims more than the feed has delivered (alerts committed
+/// but not yet here): then, as for a shop not watched yet, the log's last sequence.
+pub async fn start_seq(s: &Sockets, shop_id: i64, seen: Option<i64>) -> anyhow::Result<i64> {
+    match s.hub.last_seq(shop_id) {
+        Some(fed) if seen.is_none_or(|l| l <= fed) => Ok(fed),
+        _ => Ok(s.alerts.max_seq(shop_id).await?),
+    }
 }
 
 /// The events replaying `(last, upto]`: at most the replay limit (the newest ones), after a
