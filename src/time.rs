@@ -1,11 +1,22 @@
 //! Time: an injectable clock (so scheduled tasks are tested without sleeping) and the
-//! contract's time formats. Stored times are Unix milliseconds; the wire shows local time.
+//! contract's time formats. Stored times are Unix milliseconds; the wire shows them in the
+//! shop's zone (`--time-zone`), never in the process's (`TZ`, chrono's `Local`): a server run
+//! in UTC must still show a Shanghai shop its own clock.
+//!
+//! The wire zone is one per process, like the `--time-zone` it comes from: `app` installs it
+//! with [`set_wire_zone`] when it builds the service, before a request is served, and every
+//! formatter below reads it. Not a parameter of each formatter because they run where no
+//! request context exists (the hub renders an alert frame once for every socket of a shop; the
+//! views are plain `From` conversions); the report and workspace use cases, which compute
+//! days, take the zone from the settings explicitly. Until it is set, the zone is the
+//! default of `--time-zone`, `Asia/Shanghai`.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use chrono::{Local, LocalResult, NaiveDateTime, TimeZone};
+use chrono::{DateTime, LocalResult, NaiveDateTime, TimeZone};
+use chrono_tz::Tz;
 
 /// Wall-clock time plus an offset that tests can move forward.
 #[derive(Clone, Debug, Default)]
@@ -45,34 +56,56 @@ pub fn wall_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
-fn local(ms: i64) -> Option<chrono::DateTime<Local>> {
-    match Local.timestamp_millis_opt(ms) {
+/// The default of `--time-zone` (the course's).
+pub const DEFAULT_ZONE: Tz = chrono_tz::Asia::Shanghai;
+
+static WIRE_ZONE: RwLock<Tz> = RwLock::new(DEFAULT_ZONE);
+
+/// Sets the zone the wire's times are written and read in (the settings' `time_zone`).
+pub fn set_wire_zone(zone: Tz) {
+    *WIRE_ZONE.write().unwrap_or_else(|e| e.into_inner()) = zone;
+}
+
+/// The zone the wire's times are written and read in.
+pub fn wire_zone() -> Tz {
+    *WIRE_ZONE.read().unwrap_or_else(|e| e.into_inner())
+}
+
+fn local(zone: Tz, ms: i64) -> Option<DateTime<Tz>> {
+    match zone.timestamp_millis_opt(ms) {
         LocalResult::Single(t) | LocalResult::Ambiguous(t, _) => Some(t),
         LocalResult::None => None,
     }
 }
 
-/// `yyyy-MM-dd HH:mm` in local time (the contract's usual format).
+/// `yyyy-MM-dd HH:mm` in the wire zone (the contract's usual format).
 pub fn fmt_minutes(ms: i64) -> String {
-    local(ms)
-        .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
-        .unwrap_or_default()
+    fmt_in(wire_zone(), ms, "%Y-%m-%d %H:%M")
 }
 
-/// `yyyy-MM-dd HH:mm:ss` in local time.
+/// `yyyy-MM-dd HH:mm:ss` in the wire zone.
 pub fn fmt_seconds(ms: i64) -> String {
-    local(ms)
-        .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+    fmt_in(wire_zone(), ms, "%Y-%m-%d %H:%M:%S")
+}
+
+fn fmt_in(zone: Tz, ms: i64, format: &str) -> String {
+    local(zone, ms)
+        .map(|t| t.format(format).to_string())
         .unwrap_or_default()
 }
 
-/// Parses `yyyy-MM-dd HH:mm:ss` (or without seconds) as local time.
+/// Parses `yyyy-MM-dd HH:mm:ss` (or without seconds) as a time of the wire zone. A time a
+/// DST change skips is refused; one it repeats is the earlier.
 pub fn parse_local(s: &str) -> Option<i64> {
+    parse_in(wire_zone(), s)
+}
+
+fn parse_in(zone: Tz, s: &str) -> Option<i64> {
     let s = s.trim();
     let naive = NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S")
         .or_else(|_| NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M"))
         .ok()?;
-    match Local.from_local_datetime(&naive) {
+    match zone.from_local_datetime(&naive) {
         LocalResult::Single(t) | LocalResult::Ambiguous(t, _) => Some(t.timestamp_millis()),
         LocalResult::None => None,
     }
@@ -88,6 +121,23 @@ mod tests {
         assert_eq!(fmt_seconds(ms), "2024-06-01 12:34:56");
         assert_eq!(fmt_minutes(ms), "2024-06-01 12:34");
         assert_eq!(parse_local("2024-06-01 12:34"), Some(ms - 56_000));
+    }
+
+    #[test]
+    fn zone_is_the_shops_not_the_process() {
+        // 2024-06-01 04:34:56 UTC is 12:34:56 in Shanghai and 00:34:56 in New York (EDT).
+        let ms = 1_717_216_496_000;
+        let shanghai = chrono_tz::Asia::Shanghai;
+        let new_york = chrono_tz::America::New_York;
+        assert_eq!(
+            fmt_in(shanghai, ms, "%Y-%m-%d %H:%M:%S"),
+            "2024-06-01 12:34:56"
+        );
+        assert_eq!(fmt_in(new_york, ms, "%Y-%m-%d %H:%M"), "2024-06-01 00:34");
+        assert_eq!(parse_in(shanghai, "2024-06-01 12:34:56"), Some(ms));
+        assert_eq!(parse_in(new_york, "2024-06-01 00:34:56"), Some(ms));
+        // A local time that New York's spring-forward skips does not exist.
+        assert_eq!(parse_in(new_york, "2024-03-10 02:30"), None);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! token and every long-lived task. `Application::build` binds the listener (port 0 in tests)
 //! and exposes the real port; `run_until` serves until the given future resolves.
 
+pub mod docs;
 pub mod listener;
 pub mod metrics;
 pub mod ops;
@@ -68,6 +69,8 @@ impl Application {
 
     /// As [`Application::build`], with a given clock (tests move it).
     pub async fn build_with_clock(settings: Settings, clock: Clock) -> anyhow::Result<Application> {
+        // Before anything renders a time: the wire shows the shop's zone, not the process's.
+        crate::time::set_wire_zone(settings.time_zone);
         let store = Store::connect(&settings.database_url)
             .await
             .with_context(|| {

@@ -17,14 +17,42 @@ pub fn router() -> Router<AppState> {
         .route("/readyz", get(readyz))
 }
 
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    operation_id = "ops_metrics",
+    tag = "operations",
+    responses(
+        (status = 200, description = "Prometheus text exposition format", content_type = "text/plain", body = String),
+    )
+)]
 async fn metrics(State(app): State<AppState>) -> String {
     app.metrics.render()
 }
 
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    operation_id = "ops_healthz",
+    tag = "operations",
+    responses(
+        (status = 200, description = "`ok`: the process answers", content_type = "text/plain", body = String),
+    )
+)]
 async fn healthz() -> &'static str {
     "ok"
 }
 
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    operation_id = "ops_readyz",
+    tag = "operations",
+    responses(
+        (status = 200, description = "`ready`", content_type = "text/plain", body = String),
+        (status = 503, description = "`shutting down` or `database unavailable`", content_type = "text/plain", body = String),
+    )
+)]
 async fn readyz(State(app): State<AppState>) -> (StatusCode, &'static str) {
     if app.shutdown.is_cancelled() {
         return (StatusCode::SERVICE_UNAVAILABLE, "shutting down");
@@ -35,3 +63,8 @@ async fn readyz(State(app): State<AppState>) -> (StatusCode, &'static str) {
         (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
     }
 }
+
+/// The OpenAPI description of these routes.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(metrics, healthz, readyz))]
+pub struct Doc;

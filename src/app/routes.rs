@@ -19,8 +19,8 @@ use tower_http::normalize_path::{NormalizePath, NormalizePathLayer};
 use tower_http::trace::TraceLayer;
 
 use super::listener::Peer;
-use super::ops;
 use super::state::AppState;
+use super::{docs, ops};
 use crate::auth::client::{ClientIp, client_ip};
 use crate::http::error::{BODY_LIMIT, too_large_as_envelope};
 use crate::{http, ws};
@@ -40,6 +40,7 @@ pub fn router(state: AppState) -> Router {
         .merge(http::admin::router())
         .merge(http::notify::router())
         .merge(ops::router())
+        .merge(docs::router())
         .merge(ws::router())
         .merge(http::web::router())
         .merge(http::images::router())

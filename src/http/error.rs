@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::usecases::Error;
 
 /// The contract's envelope: `code` 1 success, 0 business error.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Envelope<T: Serialize> {
     /// 1 or 0.
     pub code: i32,

@@ -22,6 +22,17 @@ where
     Router::new().route(&format!("{SERVE_PATH}/{{name}}"), get(serve))
 }
 
+#[utoipa::path(
+    get,
+    path = "/images/{name}",
+    operation_id = "images_serve",
+    tag = "images",
+    params(("name" = String, Path)),
+    responses(
+        (status = 200, description = "the stored picture, with its type (JPEG, PNG or WebP), `nosniff` and a year of `Cache-Control`; no token", content_type = "image/*", body = Vec<u8>),
+        (status = 404, description = "no picture of that name"),
+    )
+)]
 async fn serve(
     State(images): State<Images>,
     name: Result<Path<String>, axum::extract::rejection::PathRejection>,
@@ -50,3 +61,8 @@ async fn serve(
         }
     }
 }
+
+/// The OpenAPI description of these routes.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(serve))]
+pub struct Doc;

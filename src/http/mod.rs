@@ -12,3 +12,14 @@ pub mod notify;
 pub mod user;
 pub mod views;
 pub mod web;
+
+/// The OpenAPI description of every REST route (merchant, customer, WeChat Pay, images). The
+/// dashboard's pages (`web`) are not API and are left out.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    use utoipa::OpenApi;
+    let mut doc = admin::openapi();
+    doc.merge(user::openapi());
+    doc.merge(notify::Doc::openapi());
+    doc.merge(images::Doc::openapi());
+    doc
+}

@@ -29,6 +29,17 @@ fn reply(status: StatusCode, code: &str, message: &str) -> Response {
     (status, Json(json!({ "code": code, "message": message }))).into_response()
 }
 
+#[utoipa::path(
+    post,
+    path = "/notify/paySuccess",
+    operation_id = "notify_pay_success",
+    tag = "WeChat Pay",
+    request_body(content = Object, description = "WeChat Pay's signed notification (`Wechatpay-*` headers, AES-GCM resource)", content_type = "application/json"),
+    responses(
+        (status = 200, description = "accepted (also for a retry of a notification already applied): WeChat's `{code: SUCCESS}`", body = Object),
+        (status = 400, description = "refused (bad signature, unknown order, wrong amount): WeChat retries", body = Object),
+    )
+)]
 async fn pay_success(
     State(payments): State<Payments>,
     headers: HeaderMap,
@@ -66,3 +77,8 @@ async fn pay_success(
         Notified::Failed => reply(StatusCode::INTERNAL_SERVER_ERROR, "FAIL", "internal error"),
     }
 }
+
+/// The OpenAPI description of these routes.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(pay_success))]
+pub struct Doc;

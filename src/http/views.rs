@@ -12,7 +12,7 @@ fn minutes(ms: Option<i64>) -> Option<String> {
 }
 
 /// An order line.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DetailView {
     id: i64,
@@ -23,6 +23,7 @@ pub struct DetailView {
     setmeal_id: Option<i64>,
     dish_flavor: String,
     number: i64,
+    #[schema(value_type = f64)]
     amount: serde_json::Number,
 }
 
@@ -43,7 +44,7 @@ impl From<OrderLine> for DetailView {
 }
 
 /// An order as the clients read it.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct OrderView {
     id: i64,
@@ -56,6 +57,7 @@ pub struct OrderView {
     checkout_time: Option<String>,
     pay_method: i64,
     pay_status: i64,
+    #[schema(value_type = f64)]
     amount: serde_json::Number,
     remark: String,
     phone: String,
@@ -68,6 +70,7 @@ pub struct OrderView {
     estimated_delivery_time: Option<String>,
     delivery_status: i64,
     delivery_time: Option<String>,
+    #[schema(value_type = f64)]
     pack_amount: serde_json::Number,
     tableware_number: i64,
     tableware_status: i64,
@@ -133,7 +136,7 @@ impl OrderView {
 }
 
 /// `PageResult { total, records }`.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Page<T: Serialize> {
     /// Count of all matches.
     pub total: i64,

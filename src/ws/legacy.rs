@@ -17,6 +17,18 @@ use crate::hub::ConnKind;
 
 /// Upgrades after the origin and session checks. `sid` is the page's random id: any value,
 /// and a repeated one never evicts another live socket.
+#[utoipa::path(
+    get,
+    path = "/ws/{sid}",
+    operation_id = "legacy_upgrade",
+    tag = "sockets",
+    params(("sid" = String, Path)),
+    responses(
+        (status = 101, description = "the stock page's socket: one JSON text frame `{type, orderId, content}` per alert (docs/protocol.md)"),
+        (status = 400, description = "not a WebSocket upgrade"),
+        (status = 403, description = "an origin that is not allowed"),
+    )
+)]
 pub async fn upgrade(State(s): State<Sockets>, Path(sid): Path<String>, req: Request) -> Response {
     let (mut parts, _body) = req.into_parts();
     let origins = &s.settings.allowed_origins;
@@ -113,3 +125,8 @@ async fn serve(
     })
     .await;
 }
+
+/// The OpenAPI description of these routes.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(upgrade))]
+pub struct Doc;

@@ -59,6 +59,16 @@ where
         .route("/ws/v2/sse", get(sse::stream))
 }
 
+/// The OpenAPI description of the upgrade and stream routes (the frames themselves are in
+/// docs/protocol.md: OpenAPI describes the handshake, not a socket's messages).
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    use utoipa::OpenApi;
+    let mut doc = legacy::Doc::openapi();
+    doc.merge(rich::Doc::openapi());
+    doc.merge(sse::Doc::openapi());
+    doc
+}
+
 /// Socket buffer sizes: alert frames are small, and tungstenite's defaults (128 KiB read
 /// buffer, unbounded write buffer) would dominate the memory of thousands of idle screens.
 /// The read buffer (allocated and zero-filled up front for every socket) only has to hold a

@@ -31,6 +31,17 @@ const AUTH_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Upgrades after the origin check; authentication happens in the first message (a browser
 /// may instead rely on its session cookie, checked here and used when the message has no token).
+#[utoipa::path(
+    get,
+    path = "/ws/v2/alerts",
+    operation_id = "rich_upgrade",
+    tag = "sockets",
+    responses(
+        (status = 101, description = "the richer protocol: auth, welcome, replay from `lastSeq`, live alerts, acks (docs/protocol.md)"),
+        (status = 400, description = "not a WebSocket upgrade"),
+        (status = 403, description = "an origin that is not allowed"),
+    )
+)]
 pub async fn upgrade(State(s): State<Sockets>, req: Request) -> Response {
     let (mut parts, _body) = req.into_parts();
     if !origin_allowed(&s.settings.allowed_origins, &parts) {
@@ -215,3 +226,8 @@ async fn on_message(alerts: &Alerts, m: Merchant, text: &str) -> Reply {
         Err(_) => Reply::Close(CLOSE_BAD_MESSAGE, "not a protocol message"),
     }
 }
+
+/// The OpenAPI description of these routes.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(upgrade))]
+pub struct Doc;

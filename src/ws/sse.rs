@@ -24,6 +24,16 @@ use crate::hub::delivery::Delivery;
 use crate::hub::{ConnKind, Registration};
 
 /// Opens the stream after the origin and session checks.
+#[utoipa::path(
+    get,
+    path = "/ws/v2/sse",
+    operation_id = "sse_stream",
+    tag = "sockets",
+    responses(
+        (status = 200, description = "the same events as `/ws/v2/alerts` as server-sent events (docs/protocol.md)", content_type = "text/event-stream", body = String),
+        (status = 401, description = "missing, expired or revoked token"),
+    )
+)]
 pub async fn stream(State(s): State<Sockets>, req: Request) -> Response {
     let (parts, _body) = req.into_parts();
     let m = match authenticate(&s.settings.allowed_origins, &s.tokens, &parts).await {
@@ -112,3 +122,8 @@ fn events(state: StreamState) -> impl Stream<Item = Result<SseEvent, Infallible>
         }
     })
 }
+
+/// The OpenAPI description of these routes.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(stream))]
+pub struct Doc;

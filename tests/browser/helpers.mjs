@@ -232,10 +232,16 @@ export class Customer {
     return this.addressId;
   }
 
-  /** Submits the cart; resolves {id, orderNumber}. */
+  /**
+   * Submits the cart as the mini-program does: with 立即派送 (`deliveryStatus` 1) it still
+   * sends `estimatedDeliveryTime`, the phone's clock now (`presentFormat()`), here an hour
+   * ahead in the shop's zone (Asia/Shanghai); resolves {id, orderNumber}.
+   */
   async submit(remark = '') {
+    const eta = new Date(Date.now() + 3600 * 1000).toLocaleString('sv-SE', { timeZone: 'Asia/Shanghai' });
     return this.call('POST', '/user/order/submit', {
-      addressBookId: this.addressId, payMethod: 1, remark, deliveryStatus: 1, tablewareNumber: 1, tablewareStatus: 1,
+      addressBookId: this.addressId, payMethod: 1, remark, estimatedDeliveryTime: eta,
+      deliveryStatus: 1, tablewareNumber: 1, tablewareStatus: 1,
     });
   }
 

@@ -26,7 +26,8 @@ where
         .route("/admin/alerts/{id}/ack", post(ack))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase")]
 struct ListQuery {
     /// Only alerts with a smaller sequence (newest first); default: from the newest.
@@ -37,7 +38,7 @@ struct ListQuery {
 }
 
 /// An alert as REST shows it (the same fields as the socket's `alert` event).
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AlertView {
     seq: i64,
@@ -68,6 +69,19 @@ impl AlertView {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/admin/alerts",
+    operation_id = "alerts_list",
+    tag = "admin: alerts",
+    params(ListQuery),
+    security(("token" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "`code: 1` and `data`, or `code: 0` and the refusal in `msg`", body = Envelope<Vec<AlertView>>),
+        (status = 400, description = "malformed request: the envelope with `code: 0`", body = Envelope<utoipa::TupleUnit>),
+        (status = 401, description = "missing, expired or revoked token"),
+    )
+)]
 async fn list(
     State(alerts): State<Alerts>,
     m: Merchant,
@@ -85,12 +99,24 @@ async fn list(
         .collect()))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct AckReply {
     handled_ids: Vec<i64>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/admin/alerts/{id}/ack",
+    operation_id = "alerts_ack",
+    tag = "admin: alerts",
+    params(("id" = i64, Path)),
+    security(("token" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "`code: 1` and `data`, or `code: 0` and the refusal in `msg`", body = Envelope<AckReply>),
+        (status = 401, description = "missing, expired or revoked token"),
+    )
+)]
 async fn ack(
     State(alerts): State<Alerts>,
     m: Merchant,
@@ -103,3 +129,8 @@ async fn ack(
         .ok_or(NOT_FOUND)?;
     Ok(ok(AckReply { handled_ids: ids }))
 }
+
+/// The OpenAPI description of these routes.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(list, ack))]
+pub struct Doc;

@@ -32,7 +32,7 @@ where
 }
 
 /// A category as the clients read it.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct CategoryView {
     id: i64,
@@ -60,7 +60,7 @@ impl From<Category> for CategoryView {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct CategoryReq {
     id: Option<i64>,
     #[serde(rename = "type")]
@@ -79,6 +79,19 @@ impl CategoryReq {
     }
 }
 
+#[utoipa::path(
+    post,
+    path = "/admin/category",
+    operation_id = "category_add",
+    tag = "admin: categories",
+    request_body = CategoryReq,
+    security(("token" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "`{code: 1, msg: null, data: null}`, or `code: 0` and the refusal in `msg`", body = Envelope<utoipa::TupleUnit>),
+        (status = 400, description = "malformed request: the envelope with `code: 0`", body = Envelope<utoipa::TupleUnit>),
+        (status = 401, description = "missing, expired or revoked token"),
+    )
+)]
 async fn add(
     State(catalog): State<Catalog>,
     m: Merchant,
@@ -90,6 +103,19 @@ async fn add(
     Ok(done())
 }
 
+#[utoipa::path(
+    put,
+    path = "/admin/category",
+    operation_id = "category_update",
+    tag = "admin: categories",
+    request_body = CategoryReq,
+    security(("token" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "`{code: 1, msg: null, data: null}`, or `code: 0` and the refusal in `msg`", body = Envelope<utoipa::TupleUnit>),
+        (status = 400, description = "malformed request: the envelope with `code: 0`", body = Envelope<utoipa::TupleUnit>),
+        (status = 401, description = "missing, expired or revoked token"),
+    )
+)]
 async fn update(
     State(catalog): State<Catalog>,
     m: Merchant,
@@ -104,7 +130,8 @@ async fn update(
     Ok(done())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase")]
 struct PageQuery {
     page: Option<i64>,
@@ -114,6 +141,19 @@ struct PageQuery {
     kind: Option<i64>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/admin/category/page",
+    operation_id = "category_page",
+    tag = "admin: categories",
+    params(PageQuery),
+    security(("token" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "`code: 1` and `data`, or `code: 0` and the refusal in `msg`", body = Envelope<Page<CategoryView>>),
+        (status = 400, description = "malformed request: the envelope with `code: 0`", body = Envelope<utoipa::TupleUnit>),
+        (status = 401, description = "missing, expired or revoked token"),
+    )
+)]
 async fn page(
     State(catalog): State<Catalog>,
     m: Merchant,
@@ -130,12 +170,26 @@ async fn page(
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
     #[serde(rename = "type")]
     kind: Option<i64>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/admin/category/list",
+    operation_id = "category_list",
+    tag = "admin: categories",
+    params(ListQuery),
+    security(("token" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "`code: 1` and `data`, or `code: 0` and the refusal in `msg`", body = Envelope<Vec<CategoryView>>),
+        (status = 400, description = "malformed request: the envelope with `code: 0`", body = Envelope<utoipa::TupleUnit>),
+        (status = 401, description = "missing, expired or revoked token"),
+    )
+)]
 async fn list(
     State(catalog): State<Catalog>,
     m: Merchant,
@@ -145,11 +199,25 @@ async fn list(
     Ok(ok(rows.into_iter().map(CategoryView::from).collect()))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct IdQuery {
     id: i64,
 }
 
+#[utoipa::path(
+    post,
+    path = "/admin/category/status/{status}",
+    operation_id = "category_set_status",
+    tag = "admin: categories",
+    params(IdQuery, ("status" = i64, Path)),
+    security(("token" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "`{code: 1, msg: null, data: null}`, or `code: 0` and the refusal in `msg`", body = Envelope<utoipa::TupleUnit>),
+        (status = 400, description = "malformed request: the envelope with `code: 0`", body = Envelope<utoipa::TupleUnit>),
+        (status = 401, description = "missing, expired or revoked token"),
+    )
+)]
 async fn set_status(
     State(catalog): State<Catalog>,
     m: Merchant,
@@ -162,6 +230,19 @@ async fn set_status(
     Ok(done())
 }
 
+#[utoipa::path(
+    delete,
+    path = "/admin/category",
+    operation_id = "category_delete_one",
+    tag = "admin: categories",
+    params(IdQuery),
+    security(("token" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "`{code: 1, msg: null, data: null}`, or `code: 0` and the refusal in `msg`", body = Envelope<utoipa::TupleUnit>),
+        (status = 400, description = "malformed request: the envelope with `code: 0`", body = Envelope<utoipa::TupleUnit>),
+        (status = 401, description = "missing, expired or revoked token"),
+    )
+)]
 async fn delete_one(
     State(catalog): State<Catalog>,
     m: Merchant,
@@ -170,3 +251,8 @@ async fn delete_one(
     catalog.delete_category(m.shop_id.get(), q.id).await?;
     Ok(done())
 }
+
+/// The OpenAPI description of these routes.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(add, update, page, list, set_status, delete_one))]
+pub struct Doc;

@@ -41,6 +41,32 @@ where
         .layer(axum::middleware::map_response(too_large))
 }
 
+/// The upload's form, as the OpenAPI document shows it (the handler reads the multipart
+/// stream itself, field by field).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct UploadForm {
+    /// The picture: JPEG, PNG or WebP, up to 2 MiB.
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+}
+
+#[utoipa::path(
+    post,
+    path = "/admin/common/upload",
+    operation_id = "common_upload",
+    tag = "admin: images",
+    request_body(content = UploadForm, content_type = "multipart/form-data"),
+    security(("token" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "`data`: the picture's absolute URL", body = Envelope<String>),
+        (status = 400, description = "not multipart, no `file` field or two of them", body = Envelope<utoipa::TupleUnit>),
+        (status = 401, description = "missing, expired or revoked token"),
+        (status = 413, description = "`图片大小不能超过 2 MiB`", body = Envelope<utoipa::TupleUnit>),
+        (status = 415, description = "not a whole JPEG, PNG or WebP picture (judged by content)", body = Envelope<utoipa::TupleUnit>),
+        (status = 503, description = "`文件上传失败`: the storage failed", body = Envelope<utoipa::TupleUnit>),
+    )
+)]
 async fn upload(
     State(images): State<Images>,
     _merchant: Merchant,
@@ -104,3 +130,8 @@ async fn too_large(resp: Response) -> Response {
         false => resp,
     }
 }
+
+/// The OpenAPI description of these routes.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(upload))]
+pub struct Doc;

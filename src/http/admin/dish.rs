@@ -35,12 +35,13 @@ where
 }
 
 /// A dish's own fields (`Dish` of the course: what `/admin/dish/list` answers).
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct DishRow {
     id: i64,
     name: String,
     category_id: i64,
+    #[schema(value_type = f64)]
     price: serde_json::Number,
     image: String,
     description: String,
@@ -64,7 +65,7 @@ impl From<Dish> for DishRow {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct FlavorView {
     id: i64,
@@ -85,7 +86,7 @@ impl From<Flavor> for FlavorView {
 }
 
 /// `DishVO`: the dish with its category's name and flavors (the page and the edit form).
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct DishView {
     #[serde(flatten)]
@@ -104,18 +105,20 @@ impl From<DishDetail> for DishView {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct FlavorReq {
     name: Option<String>,
     value: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct DishReq {
     id: Option<i64>,
     name: Option<String>,
     category_id: Option<i64>,
+    /// Yuan, at most two decimals; a number or a numeric string (`"12.5"`).
+    #[schema(value_type = Option<f64>)]
     price: Option<Price>,
     image: Option<String>,
     description: Option<String>,
@@ -142,6 +145,19 @@ impl DishReq {
     }
 }
 
+#[utoipa::path(
+    post,
+    path = "/admin/dish",
+    operation_id = "dish_add",
+    tag = "admin: dishes",
+    request_body = DishReq,
+    security(("token" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "`{code: 1, msg: null, data: null}`, or `code: 0` and the refusal in `msg`", body = Envelope<utoipa::TupleUnit>),
+        (status = 400, description = "malformed request: the envelope with `code: 0`", body = Envelope<utoipa::TupleUnit>),
+        (status = 401, description = "missing, expired or revoked token"),
+    )
+)]
 async fn add(
     State(catalog): State<Catalog>,
     m: Merchant,
@@ -153,6 +169,19 @@ async fn add(
     Ok(done())
 }
 
+#[utoipa::path(
+    put,
+    path = "/admin/dish",
+    operation_id = "dish_update",
+    tag = "admin: dishes",
+    request_body = DishReq,
+    security(("token" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "`{code: 1, msg: null, data: null}`, or `code: 0` and the refusal in `msg`", body = Envelope<utoipa::TupleUnit>),
+        (status = 400, description = "malformed request: the envelope with `code: 0`", body = Envelope<utoipa::TupleUnit>),
+        (status = 401, description = "missing, expired or revoked token"),
+    )
+)]
 async fn update(
     State(catalog): State<Catalog>,
     m: Merchant,
@@ -167,7 +196,8 @@ async fn update(
     Ok(done())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase")]
 struct PageQuery {
     page: Option<i64>,
@@ -177,6 +207,19 @@ struct PageQuery {
     status: Option<i64>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/admin/dish/page",
+    operation_id = "dish_page",
+    tag = "admin: dishes",
+    params(PageQuery),
+    security(("token" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "`code: 1` and `data`, or `code: 0` and the refusal in `msg`", body = Envelope<Page<DishView>>),
+        (status = 400, description = "malformed request: the envelope with `code: 0`", body = Envelope<utoipa::TupleUnit>),
+        (status = 401, description = "missing, expired or revoked token"),
+    )
+)]
 async fn page(
     State(catalog): State<Catalog>,
     m: Merchant,
@@ -198,7 +241,8 @@ async fn page(
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase")]
 struct ListQuery {
     category_id: Option<i64>,
@@ -206,6 +250,19 @@ struct ListQuery {
 
 /// The dishes on sale of a category, or of the whole shop when no category is given (the
 /// set-meal form's search sends only `name`, which the course ignores too).
+#[utoipa::path(
+    get,
+    path = "/admin/dish/list",
+    operation_id = "dish_list",
+    tag = "admin: dishes",
+    params(ListQuery),
+    security(("token" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "`code: 1` and `data`, or `code: 0` and the refusal in `msg`", body = Envelope<Vec<DishRow>>),
+        (status = 400, description = "malformed request: the envelope with `code: 0`", body = Envelope<utoipa::TupleUnit>),
+        (status = 401, description = "missing, expired or revoked token"),
+    )
+)]
 async fn list(
     State(catalog): State<Catalog>,
     m: Merchant,
@@ -217,6 +274,18 @@ async fn list(
     Ok(ok(rows.into_iter().map(DishRow::from).collect()))
 }
 
+#[utoipa::path(
+    get,
+    path = "/admin/dish/{id}",
+    operation_id = "dish_one",
+    tag = "admin: dishes",
+    params(("id" = i64, Path)),
+    security(("token" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "`code: 1` and `data`, or `code: 0` and the refusal in `msg`", body = Envelope<DishView>),
+        (status = 401, description = "missing, expired or revoked token"),
+    )
+)]
 async fn one(
     State(catalog): State<Catalog>,
     m: Merchant,
@@ -225,6 +294,19 @@ async fn one(
     Ok(ok(catalog.dish(m.shop_id.get(), id).await?.into()))
 }
 
+#[utoipa::path(
+    post,
+    path = "/admin/dish/status/{status}",
+    operation_id = "dish_set_status",
+    tag = "admin: dishes",
+    params(StatusQuery, ("status" = i64, Path)),
+    security(("token" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "`{code: 1, msg: null, data: null}`, or `code: 0` and the refusal in `msg`", body = Envelope<utoipa::TupleUnit>),
+        (status = 400, description = "malformed request: the envelope with `code: 0`", body = Envelope<utoipa::TupleUnit>),
+        (status = 401, description = "missing, expired or revoked token"),
+    )
+)]
 async fn set_status(
     State(catalog): State<Catalog>,
     m: Merchant,
@@ -237,6 +319,19 @@ async fn set_status(
     Ok(done())
 }
 
+#[utoipa::path(
+    delete,
+    path = "/admin/dish",
+    operation_id = "dish_delete_many",
+    tag = "admin: dishes",
+    params(IdsQuery),
+    security(("token" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "`{code: 1, msg: null, data: null}`, or `code: 0` and the refusal in `msg`", body = Envelope<utoipa::TupleUnit>),
+        (status = 400, description = "malformed request: the envelope with `code: 0`", body = Envelope<utoipa::TupleUnit>),
+        (status = 401, description = "missing, expired or revoked token"),
+    )
+)]
 async fn delete_many(
     State(catalog): State<Catalog>,
     m: Merchant,
@@ -245,3 +340,8 @@ async fn delete_many(
     catalog.delete_dishes(m.shop_id.get(), &q.ids.0).await?;
     Ok(done())
 }
+
+/// The OpenAPI description of these routes.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(add, update, page, list, one, set_status, delete_many))]
+pub struct Doc;

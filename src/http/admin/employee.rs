@@ -29,13 +29,13 @@ where
         .route("/admin/employee/editPassword", put(edit_password))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct LoginReq {
     username: String,
     password: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct LoginReply {
     id: i64,
@@ -45,6 +45,17 @@ struct LoginReply {
     shop_id: i64,
 }
 
+#[utoipa::path(
+    post,
+    path = "/admin/employee/login",
+    operation_id = "employee_login",
+    tag = "admin: login",
+    request_body = LoginReq,
+    responses(
+        (status = 200, description = "`code: 1` and `data`, or `code: 0` and the refusal in `msg`", body = Envelope<LoginReply>),
+        (status = 400, description = "malformed request: the envelope with `code: 0`", body = Envelope<utoipa::TupleUnit>),
+    )
+)]
 async fn login(
     State(accounts): State<Accounts>,
     client: Option<Extension<ClientIp>>,
@@ -80,6 +91,15 @@ fn time_from(d: std::time::Duration) -> cookie::time::Duration {
     cookie::time::Duration::seconds(d.as_secs() as i64)
 }
 
+#[utoipa::path(
+    post,
+    path = "/admin/employee/logout",
+    operation_id = "employee_logout",
+    tag = "admin: login",
+    responses(
+        (status = 200, description = "`{code: 1, msg: null, data: null}`, or `code: 0` and the refusal in `msg`", body = Envelope<utoipa::TupleUnit>),
+    )
+)]
 async fn logout(jar: CookieJar) -> (CookieJar, Json<Envelope<()>>) {
     (
         jar.remove(Cookie::build((SESSION_COOKIE, "")).path("/")),
@@ -87,7 +107,7 @@ async fn logout(jar: CookieJar) -> (CookieJar, Json<Envelope<()>>) {
     )
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct Me {
     id: i64,
@@ -98,6 +118,17 @@ struct Me {
 
 /// Who the session belongs to (the dashboard's check after a reload). A deleted or disabled
 /// account's session is over: 401.
+#[utoipa::path(
+    get,
+    path = "/admin/employee/me",
+    operation_id = "employee_me",
+    tag = "admin: login",
+    security(("token" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "`code: 1` and `data`, or `code: 0` and the refusal in `msg`", body = Envelope<Me>),
+        (status = 401, description = "missing, expired or revoked token"),
+    )
+)]
 async fn me(State(accounts): State<Accounts>, m: Merchant) -> ApiResult<Json<Envelope<Me>>> {
     let emp = accounts
         .merchant(m.employee_id, m.shop_id)
@@ -111,7 +142,7 @@ async fn me(State(accounts): State<Accounts>, m: Merchant) -> ApiResult<Json<Env
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct PasswordReq {
     old_password: Option<String>,
@@ -121,6 +152,19 @@ struct PasswordReq {
 /// The Navbar's 修改密码 dialog (`{oldPassword,newPassword}`; the YApi doc's `empId` is not
 /// read: the account is the session's). The other sessions of the account end; this one goes
 /// on, as the dialog stays on the page.
+#[utoipa::path(
+    put,
+    path = "/admin/employee/editPassword",
+    operation_id = "employee_edit_password",
+    tag = "admin: login",
+    request_body = PasswordReq,
+    security(("token" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "`{code: 1, msg: null, data: null}`, or `code: 0` and the refusal in `msg`", body = Envelope<utoipa::TupleUnit>),
+        (status = 400, description = "malformed request: the envelope with `code: 0`", body = Envelope<utoipa::TupleUnit>),
+        (status = 401, description = "missing, expired or revoked token"),
+    )
+)]
 async fn edit_password(
     State(accounts): State<Accounts>,
     m: Merchant,
@@ -131,3 +175,8 @@ async fn edit_password(
     accounts.change_password(&m, &old, &new).await?;
     Ok(done())
 }
+
+/// The OpenAPI description of these routes.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(login, logout, me, edit_password))]
+pub struct Doc;

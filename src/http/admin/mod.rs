@@ -54,6 +54,27 @@ where
         .merge(staff::router())
 }
 
+/// The OpenAPI description of every merchant route (the upload's included).
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    use utoipa::OpenApi;
+    let mut doc = employee::Doc::openapi();
+    for part in [
+        staff::Doc::openapi(),
+        shop::Doc::openapi(),
+        order::Doc::openapi(),
+        alerts::Doc::openapi(),
+        category::Doc::openapi(),
+        dish::Doc::openapi(),
+        setmeal::Doc::openapi(),
+        workspace::Doc::openapi(),
+        report::Doc::openapi(),
+        common::Doc::openapi(),
+    ] {
+        doc.merge(part);
+    }
+    doc
+}
+
 /// `POST /admin/common/upload`, with its own body limit: merged after the global limit.
 pub fn upload_router<S>() -> Router<S>
 where

@@ -33,7 +33,8 @@ where
         .route("/admin/order/complete/{id}", put(complete))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase")]
 struct SearchQuery {
     page: Option<i64>,
@@ -59,6 +60,19 @@ fn text_param(v: Option<String>) -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
+#[utoipa::path(
+    get,
+    path = "/admin/order/conditionSearch",
+    operation_id = "order_search",
+    tag = "admin: orders",
+    params(SearchQuery),
+    security(("token" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "`code: 1` and `data`, or `code: 0` and the refusal in `msg`", body = Envelope<Page<OrderView>>),
+        (status = 400, description = "malformed request: the envelope with `code: 0`", body = Envelope<utoipa::TupleUnit>),
+        (status = 401, description = "missing, expired or revoked token"),
+    )
+)]
 async fn search(
     State(orders): State<Orders>,
     m: Merchant,
@@ -79,7 +93,7 @@ async fn search(
     }))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct Statistics {
     to_be_confirmed: i64,
@@ -87,6 +101,17 @@ struct Statistics {
     delivery_in_progress: i64,
 }
 
+#[utoipa::path(
+    get,
+    path = "/admin/order/statistics",
+    operation_id = "order_statistics",
+    tag = "admin: orders",
+    security(("token" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "`code: 1` and `data`, or `code: 0` and the refusal in `msg`", body = Envelope<Statistics>),
+        (status = 401, description = "missing, expired or revoked token"),
+    )
+)]
 async fn statistics(
     State(orders): State<Orders>,
     m: Merchant,
@@ -99,6 +124,18 @@ async fn statistics(
     }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/admin/order/details/{id}",
+    operation_id = "order_details",
+    tag = "admin: orders",
+    params(("id" = i64, Path)),
+    security(("token" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "`code: 1` and `data`, or `code: 0` and the refusal in `msg`", body = Envelope<OrderView>),
+        (status = 401, description = "missing, expired or revoked token"),
+    )
+)]
 async fn details(
     State(orders): State<Orders>,
     m: Merchant,
@@ -108,7 +145,7 @@ async fn details(
     Ok(ok(OrderView::new(order, lines, true)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct ActionReq {
     id: i64,
@@ -143,6 +180,19 @@ async fn act(
     Ok(done())
 }
 
+#[utoipa::path(
+    put,
+    path = "/admin/order/confirm",
+    operation_id = "order_confirm",
+    tag = "admin: orders",
+    request_body = ActionReq,
+    security(("token" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "`{code: 1, msg: null, data: null}`, or `code: 0` and the refusal in `msg`", body = Envelope<utoipa::TupleUnit>),
+        (status = 400, description = "malformed request: the envelope with `code: 0`", body = Envelope<utoipa::TupleUnit>),
+        (status = 401, description = "missing, expired or revoked token"),
+    )
+)]
 async fn confirm(
     State(orders): State<Orders>,
     m: Merchant,
@@ -151,6 +201,19 @@ async fn confirm(
     act(&orders, m, r.id, Action::Confirm, None).await
 }
 
+#[utoipa::path(
+    put,
+    path = "/admin/order/rejection",
+    operation_id = "order_reject",
+    tag = "admin: orders",
+    request_body = ActionReq,
+    security(("token" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "`{code: 1, msg: null, data: null}`, or `code: 0` and the refusal in `msg`", body = Envelope<utoipa::TupleUnit>),
+        (status = 400, description = "malformed request: the envelope with `code: 0`", body = Envelope<utoipa::TupleUnit>),
+        (status = 401, description = "missing, expired or revoked token"),
+    )
+)]
 async fn reject(
     State(orders): State<Orders>,
     m: Merchant,
@@ -160,6 +223,19 @@ async fn reject(
     act(&orders, m, r.id, Action::Reject, Some(&why)).await
 }
 
+#[utoipa::path(
+    put,
+    path = "/admin/order/cancel",
+    operation_id = "order_cancel",
+    tag = "admin: orders",
+    request_body = ActionReq,
+    security(("token" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "`{code: 1, msg: null, data: null}`, or `code: 0` and the refusal in `msg`", body = Envelope<utoipa::TupleUnit>),
+        (status = 400, description = "malformed request: the envelope with `code: 0`", body = Envelope<utoipa::TupleUnit>),
+        (status = 401, description = "missing, expired or revoked token"),
+    )
+)]
 async fn cancel(
     State(orders): State<Orders>,
     m: Merchant,
@@ -169,6 +245,18 @@ async fn cancel(
     act(&orders, m, r.id, Action::MerchantCancel, Some(&why)).await
 }
 
+#[utoipa::path(
+    put,
+    path = "/admin/order/delivery/{id}",
+    operation_id = "order_deliver",
+    tag = "admin: orders",
+    params(("id" = i64, Path)),
+    security(("token" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "`{code: 1, msg: null, data: null}`, or `code: 0` and the refusal in `msg`", body = Envelope<utoipa::TupleUnit>),
+        (status = 401, description = "missing, expired or revoked token"),
+    )
+)]
 async fn deliver(
     State(orders): State<Orders>,
     m: Merchant,
@@ -177,6 +265,18 @@ async fn deliver(
     act(&orders, m, id, Action::Deliver, None).await
 }
 
+#[utoipa::path(
+    put,
+    path = "/admin/order/complete/{id}",
+    operation_id = "order_complete",
+    tag = "admin: orders",
+    params(("id" = i64, Path)),
+    security(("token" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "`{code: 1, msg: null, data: null}`, or `code: 0` and the refusal in `msg`", body = Envelope<utoipa::TupleUnit>),
+        (status = 401, description = "missing, expired or revoked token"),
+    )
+)]
 async fn complete(
     State(orders): State<Orders>,
     m: Merchant,
@@ -184,3 +284,10 @@ async fn complete(
 ) -> ApiResult<Json<Envelope<()>>> {
     act(&orders, m, id, Action::Complete, None).await
 }
+
+/// The OpenAPI description of these routes.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    search, statistics, details, confirm, reject, cancel, deliver, complete
+))]
+pub struct Doc;

@@ -41,7 +41,8 @@ where
         .route("/admin/report/export", get(export))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct RangeQuery {
     begin: Option<String>,
     end: Option<String>,
@@ -58,13 +59,26 @@ fn date_list(range: DayRange) -> String {
 }
 
 /// The original's `TurnoverReportVO`.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct Turnover {
     date_list: String,
     turnover_list: String,
 }
 
+#[utoipa::path(
+    get,
+    path = "/admin/report/turnoverStatistics",
+    operation_id = "report_turnover",
+    tag = "admin: reports",
+    params(RangeQuery),
+    security(("token" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "`code: 1` and `data`, or `code: 0` and the refusal in `msg`", body = Envelope<Turnover>),
+        (status = 400, description = "malformed request: the envelope with `code: 0`", body = Envelope<utoipa::TupleUnit>),
+        (status = 401, description = "missing, expired or revoked token"),
+    )
+)]
 async fn turnover(
     State(r): State<Reports>,
     m: Merchant,
@@ -78,7 +92,7 @@ async fn turnover(
 }
 
 /// The original's `UserReportVO`.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct Users {
     date_list: String,
@@ -86,6 +100,19 @@ struct Users {
     new_user_list: String,
 }
 
+#[utoipa::path(
+    get,
+    path = "/admin/report/userStatistics",
+    operation_id = "report_users",
+    tag = "admin: reports",
+    params(RangeQuery),
+    security(("token" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "`code: 1` and `data`, or `code: 0` and the refusal in `msg`", body = Envelope<Users>),
+        (status = 400, description = "malformed request: the envelope with `code: 0`", body = Envelope<utoipa::TupleUnit>),
+        (status = 401, description = "missing, expired or revoked token"),
+    )
+)]
 async fn users(
     State(r): State<Reports>,
     m: Merchant,
@@ -100,7 +127,7 @@ async fn users(
 }
 
 /// The original's `OrderReportVO`.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct Orders {
     date_list: String,
@@ -111,6 +138,19 @@ struct Orders {
     order_completion_rate: f64,
 }
 
+#[utoipa::path(
+    get,
+    path = "/admin/report/ordersStatistics",
+    operation_id = "report_orders",
+    tag = "admin: reports",
+    params(RangeQuery),
+    security(("token" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "`code: 1` and `data`, or `code: 0` and the refusal in `msg`", body = Envelope<Orders>),
+        (status = 400, description = "malformed request: the envelope with `code: 0`", body = Envelope<utoipa::TupleUnit>),
+        (status = 401, description = "missing, expired or revoked token"),
+    )
+)]
 async fn orders(
     State(r): State<Reports>,
     m: Merchant,
@@ -129,13 +169,26 @@ async fn orders(
 }
 
 /// The original's `SalesTop10ReportVO`.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct Top10 {
     name_list: String,
     number_list: String,
 }
 
+#[utoipa::path(
+    get,
+    path = "/admin/report/top10",
+    operation_id = "report_top10",
+    tag = "admin: reports",
+    params(RangeQuery),
+    security(("token" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "`code: 1` and `data`, or `code: 0` and the refusal in `msg`", body = Envelope<Top10>),
+        (status = 400, description = "malformed request: the envelope with `code: 0`", body = Envelope<utoipa::TupleUnit>),
+        (status = 401, description = "missing, expired or revoked token"),
+    )
+)]
 async fn top10(
     State(r): State<Reports>,
     m: Merchant,
@@ -160,6 +213,17 @@ fn disposition() -> String {
     format!("attachment; filename=\"report.xlsx\"; filename*=UTF-8''{encoded}")
 }
 
+#[utoipa::path(
+    get,
+    path = "/admin/report/export",
+    operation_id = "report_export",
+    tag = "admin: reports",
+    security(("token" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "the last 30 days in the course template's layout, as the attachment `运营数据统计报表.xlsx`", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>),
+        (status = 401, description = "missing, expired or revoked token"),
+    )
+)]
 async fn export(State(r): State<Reports>, m: Merchant) -> ApiResult<Response> {
     let daily = r.export(m.shop_id.get()).await?;
     // Building the workbook is CPU work (tens of ms in a debug build): off the async threads.
@@ -177,6 +241,11 @@ async fn export(State(r): State<Reports>, m: Merchant) -> ApiResult<Response> {
     )
         .into_response())
 }
+
+/// The OpenAPI description of these routes.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(turnover, users, orders, top10, export))]
+pub struct Doc;
 
 #[cfg(test)]
 mod tests {

@@ -33,13 +33,14 @@ where
         .route("/admin/setmeal/status/{status}", post(set_status))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct SetmealDishView {
     id: i64,
     setmeal_id: i64,
     dish_id: i64,
     name: String,
+    #[schema(value_type = f64)]
     price: serde_json::Number,
     copies: i64,
 }
@@ -58,12 +59,13 @@ impl From<SetmealDish> for SetmealDishView {
 }
 
 /// `SetmealVO`: the set meal with its category's name and dishes.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct SetmealView {
     id: i64,
     category_id: i64,
     name: String,
+    #[schema(value_type = f64)]
     price: serde_json::Number,
     status: i64,
     description: String,
@@ -92,19 +94,21 @@ impl From<SetmealDetail> for SetmealView {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct SetmealDishReq {
     dish_id: Option<i64>,
     copies: Option<i64>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct SetmealReq {
     id: Option<i64>,
     name: Option<String>,
     category_id: Option<i64>,
+    /// Yuan, at most two decimals; a number or a numeric string (`"12.5"`).
+    #[schema(value_type = Option<f64>)]
     price: Option<Price>,
     image: Option<String>,
     description: Option<String>,
@@ -139,6 +143,19 @@ impl SetmealReq {
     }
 }
 
+#[utoipa::path(
+    post,
+    path = "/admin/setmeal",
+    operation_id = "setmeal_add",
+    tag = "admin: set meals",
+    request_body = SetmealReq,
+    security(("token" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "`{code: 1, msg: null, data: null}`, or `code: 0` and the refusal in `msg`", body = Envelope<utoipa::TupleUnit>),
+        (status = 400, description = "malformed request: the envelope with `code: 0`", body = Envelope<utoipa::TupleUnit>),
+        (status = 401, description = "missing, expired or revoked token"),
+    )
+)]
 async fn add(
     State(catalog): State<Catalog>,
     m: Merchant,
@@ -150,6 +167,19 @@ async fn add(
     Ok(done())
 }
 
+#[utoipa::path(
+    put,
+    path = "/admin/setmeal",
+    operation_id = "setmeal_update",
+    tag = "admin: set meals",
+    request_body = SetmealReq,
+    security(("token" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "`{code: 1, msg: null, data: null}`, or `code: 0` and the refusal in `msg`", body = Envelope<utoipa::TupleUnit>),
+        (status = 400, description = "malformed request: the envelope with `code: 0`", body = Envelope<utoipa::TupleUnit>),
+        (status = 401, description = "missing, expired or revoked token"),
+    )
+)]
 async fn update(
     State(catalog): State<Catalog>,
     m: Merchant,
@@ -164,7 +194,8 @@ async fn update(
     Ok(done())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase")]
 struct PageQuery {
     page: Option<i64>,
@@ -174,6 +205,19 @@ struct PageQuery {
     status: Option<i64>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/admin/setmeal/page",
+    operation_id = "setmeal_page",
+    tag = "admin: set meals",
+    params(PageQuery),
+    security(("token" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "`code: 1` and `data`, or `code: 0` and the refusal in `msg`", body = Envelope<Page<SetmealView>>),
+        (status = 400, description = "malformed request: the envelope with `code: 0`", body = Envelope<utoipa::TupleUnit>),
+        (status = 401, description = "missing, expired or revoked token"),
+    )
+)]
 async fn page(
     State(catalog): State<Catalog>,
     m: Merchant,
@@ -197,6 +241,18 @@ async fn page(
     }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/admin/setmeal/{id}",
+    operation_id = "setmeal_one",
+    tag = "admin: set meals",
+    params(("id" = i64, Path)),
+    security(("token" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "`code: 1` and `data`, or `code: 0` and the refusal in `msg`", body = Envelope<SetmealView>),
+        (status = 401, description = "missing, expired or revoked token"),
+    )
+)]
 async fn one(
     State(catalog): State<Catalog>,
     m: Merchant,
@@ -205,6 +261,19 @@ async fn one(
     Ok(ok(catalog.setmeal(m.shop_id.get(), id).await?.into()))
 }
 
+#[utoipa::path(
+    post,
+    path = "/admin/setmeal/status/{status}",
+    operation_id = "setmeal_set_status",
+    tag = "admin: set meals",
+    params(StatusQuery, ("status" = i64, Path)),
+    security(("token" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "`{code: 1, msg: null, data: null}`, or `code: 0` and the refusal in `msg`", body = Envelope<utoipa::TupleUnit>),
+        (status = 400, description = "malformed request: the envelope with `code: 0`", body = Envelope<utoipa::TupleUnit>),
+        (status = 401, description = "missing, expired or revoked token"),
+    )
+)]
 async fn set_status(
     State(catalog): State<Catalog>,
     m: Merchant,
@@ -217,6 +286,19 @@ async fn set_status(
     Ok(done())
 }
 
+#[utoipa::path(
+    delete,
+    path = "/admin/setmeal",
+    operation_id = "setmeal_delete_many",
+    tag = "admin: set meals",
+    params(IdsQuery),
+    security(("token" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "`{code: 1, msg: null, data: null}`, or `code: 0` and the refusal in `msg`", body = Envelope<utoipa::TupleUnit>),
+        (status = 400, description = "malformed request: the envelope with `code: 0`", body = Envelope<utoipa::TupleUnit>),
+        (status = 401, description = "missing, expired or revoked token"),
+    )
+)]
 async fn delete_many(
     State(catalog): State<Catalog>,
     m: Merchant,
@@ -225,3 +307,8 @@ async fn delete_many(
     catalog.delete_setmeals(m.shop_id.get(), &q.ids.0).await?;
     Ok(done())
 }
+
+/// The OpenAPI description of these routes.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(add, update, page, one, set_status, delete_many))]
+pub struct Doc;

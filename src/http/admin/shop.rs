@@ -22,10 +22,33 @@ where
         .route("/admin/shop/{status}", put(set_status))
 }
 
+#[utoipa::path(
+    get,
+    path = "/admin/shop/status",
+    operation_id = "shop_status",
+    tag = "admin: shop",
+    security(("token" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "`code: 1` and `data`, or `code: 0` and the refusal in `msg`", body = Envelope<i64>),
+        (status = 401, description = "missing, expired or revoked token"),
+    )
+)]
 async fn status(State(shops): State<Shops>, m: Merchant) -> ApiResult<Json<Envelope<i64>>> {
     Ok(ok(shops.status(m.shop_id.get()).await?))
 }
 
+#[utoipa::path(
+    put,
+    path = "/admin/shop/{status}",
+    operation_id = "shop_set_status",
+    tag = "admin: shop",
+    params(("status" = i64, Path)),
+    security(("token" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "`{code: 1, msg: null, data: null}`, or `code: 0` and the refusal in `msg`", body = Envelope<utoipa::TupleUnit>),
+        (status = 401, description = "missing, expired or revoked token"),
+    )
+)]
 async fn set_status(
     State(shops): State<Shops>,
     m: Merchant,
@@ -34,3 +57,8 @@ async fn set_status(
     shops.set_status(m.shop_id, status).await?;
     Ok(done())
 }
+
+/// The OpenAPI description of these routes.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(status, set_status))]
+pub struct Doc;

@@ -32,7 +32,7 @@ where
 }
 
 /// An employee as the app reads it (`sex` `"1"`/`"0"`, times `yyyy-MM-dd HH:mm`).
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct EmployeeView {
     id: i64,
@@ -68,7 +68,7 @@ impl From<EmployeeRecord> for EmployeeView {
 
 /// The fields the app sends; everything else it posts back (`password`, `status`, times) is
 /// ignored.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct Fields {
     username: Option<String>,
@@ -78,6 +78,19 @@ struct Fields {
     id_number: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/admin/employee",
+    operation_id = "staff_add",
+    tag = "admin: employees",
+    request_body = Fields,
+    security(("token" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "`{code: 1, msg: null, data: null}`, or `code: 0` and the refusal in `msg`", body = Envelope<utoipa::TupleUnit>),
+        (status = 400, description = "malformed request: the envelope with `code: 0`", body = Envelope<utoipa::TupleUnit>),
+        (status = 401, description = "missing, expired or revoked token"),
+    )
+)]
 async fn add(
     State(employees): State<Employees>,
     m: Merchant,
@@ -98,7 +111,7 @@ async fn add(
 
 /// [`Fields`] and the id (no `#[serde(flatten)]`: it would bypass the lenient numbers, and
 /// the app may send `"id":"12"`).
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct UpdateReq {
     id: i64,
@@ -109,6 +122,19 @@ struct UpdateReq {
     id_number: Option<String>,
 }
 
+#[utoipa::path(
+    put,
+    path = "/admin/employee",
+    operation_id = "staff_update",
+    tag = "admin: employees",
+    request_body = UpdateReq,
+    security(("token" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "`{code: 1, msg: null, data: null}`, or `code: 0` and the refusal in `msg`", body = Envelope<utoipa::TupleUnit>),
+        (status = 400, description = "malformed request: the envelope with `code: 0`", body = Envelope<utoipa::TupleUnit>),
+        (status = 401, description = "missing, expired or revoked token"),
+    )
+)]
 async fn update(
     State(employees): State<Employees>,
     m: Merchant,
@@ -127,7 +153,8 @@ async fn update(
     Ok(done())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase")]
 struct PageQuery {
     page: Option<i64>,
@@ -135,6 +162,19 @@ struct PageQuery {
     name: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/admin/employee/page",
+    operation_id = "staff_page",
+    tag = "admin: employees",
+    params(PageQuery),
+    security(("token" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "`code: 1` and `data`, or `code: 0` and the refusal in `msg`", body = Envelope<Page<EmployeeView>>),
+        (status = 400, description = "malformed request: the envelope with `code: 0`", body = Envelope<utoipa::TupleUnit>),
+        (status = 401, description = "missing, expired or revoked token"),
+    )
+)]
 async fn page(
     State(employees): State<Employees>,
     m: Merchant,
@@ -150,6 +190,18 @@ async fn page(
     }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/admin/employee/{id}",
+    operation_id = "staff_one",
+    tag = "admin: employees",
+    params(("id" = i64, Path)),
+    security(("token" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "`code: 1` and `data`, or `code: 0` and the refusal in `msg`", body = Envelope<EmployeeView>),
+        (status = 401, description = "missing, expired or revoked token"),
+    )
+)]
 async fn one(
     State(employees): State<Employees>,
     m: Merchant,
@@ -158,11 +210,25 @@ async fn one(
     Ok(ok(employees.get(m.shop_id.get(), id).await?.into()))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct IdQuery {
     id: i64,
 }
 
+#[utoipa::path(
+    post,
+    path = "/admin/employee/status/{status}",
+    operation_id = "staff_set_status",
+    tag = "admin: employees",
+    params(IdQuery, ("status" = i64, Path)),
+    security(("token" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "`{code: 1, msg: null, data: null}`, or `code: 0` and the refusal in `msg`", body = Envelope<utoipa::TupleUnit>),
+        (status = 400, description = "malformed request: the envelope with `code: 0`", body = Envelope<utoipa::TupleUnit>),
+        (status = 401, description = "missing, expired or revoked token"),
+    )
+)]
 async fn set_status(
     State(employees): State<Employees>,
     m: Merchant,
@@ -174,3 +240,8 @@ async fn set_status(
         .await?;
     Ok(done())
 }
+
+/// The OpenAPI description of these routes.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(add, update, page, one, set_status))]
+pub struct Doc;

@@ -28,7 +28,7 @@ impl<'de> Deserialize<'de> for Price {
 }
 
 /// The audit fields of a category, dish or set meal (`+audit` of the course).
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Audit {
     create_time: String,
@@ -52,15 +52,19 @@ impl Audit {
 
 /// `?id=` of a status change: one id, or a comma-joined list (the dish and set-meal pages'
 /// batch buttons join the checked ids).
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct StatusQuery {
-    /// The ids.
+    /// One id or a comma-joined list (`1,2,3`).
+    #[param(value_type = String)]
     pub id: IdList,
 }
 
 /// `?ids=1,2` of a batch delete.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct IdsQuery {
-    /// The ids.
+    /// One id or a comma-joined list (`1,2,3`).
+    #[param(value_type = String)]
     pub ids: IdList,
 }

@@ -27,7 +27,7 @@ where
 }
 
 /// The original's `BusinessDataVO`.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct BusinessData {
     turnover: f64,
@@ -37,6 +37,17 @@ struct BusinessData {
     new_users: i64,
 }
 
+#[utoipa::path(
+    get,
+    path = "/admin/workspace/businessData",
+    operation_id = "workspace_business_data",
+    tag = "admin: workspace",
+    security(("token" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "`code: 1` and `data`, or `code: 0` and the refusal in `msg`", body = Envelope<BusinessData>),
+        (status = 401, description = "missing, expired or revoked token"),
+    )
+)]
 async fn business_data(
     State(w): State<Workspace>,
     m: Merchant,
@@ -52,7 +63,7 @@ async fn business_data(
 }
 
 /// The original's `OrderOverViewVO`.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct OrderOverview {
     waiting_orders: i64,
@@ -62,6 +73,17 @@ struct OrderOverview {
     all_orders: i64,
 }
 
+#[utoipa::path(
+    get,
+    path = "/admin/workspace/overviewOrders",
+    operation_id = "workspace_overview_orders",
+    tag = "admin: workspace",
+    security(("token" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "`code: 1` and `data`, or `code: 0` and the refusal in `msg`", body = Envelope<OrderOverview>),
+        (status = 401, description = "missing, expired or revoked token"),
+    )
+)]
 async fn overview_orders(
     State(w): State<Workspace>,
     m: Merchant,
@@ -77,7 +99,7 @@ async fn overview_orders(
 }
 
 /// The original's `DishOverViewVO` / `SetmealOverViewVO`.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct Menu {
     sold: i64,
     discontinued: i64,
@@ -92,6 +114,17 @@ impl From<MenuOverview> for Menu {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/admin/workspace/overviewDishes",
+    operation_id = "workspace_overview_dishes",
+    tag = "admin: workspace",
+    security(("token" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "`code: 1` and `data`, or `code: 0` and the refusal in `msg`", body = Envelope<Menu>),
+        (status = 401, description = "missing, expired or revoked token"),
+    )
+)]
 async fn overview_dishes(
     State(w): State<Workspace>,
     m: Merchant,
@@ -99,9 +132,25 @@ async fn overview_dishes(
     Ok(ok(w.overview_dishes(m.shop_id.get()).await?.into()))
 }
 
+#[utoipa::path(
+    get,
+    path = "/admin/workspace/overviewSetmeals",
+    operation_id = "workspace_overview_setmeals",
+    tag = "admin: workspace",
+    security(("token" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "`code: 1` and `data`, or `code: 0` and the refusal in `msg`", body = Envelope<Menu>),
+        (status = 401, description = "missing, expired or revoked token"),
+    )
+)]
 async fn overview_setmeals(
     State(w): State<Workspace>,
     m: Merchant,
 ) -> ApiResult<Json<Envelope<Menu>>> {
     Ok(ok(w.overview_setmeals(m.shop_id.get()).await?.into()))
 }
+
+/// The OpenAPI description of these routes.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(business_data, overview_orders, overview_dishes, overview_setmeals))]
+pub struct Doc;

@@ -38,7 +38,7 @@ where
 }
 
 /// The wire form of an address (in and out).
-#[derive(Debug, Default, Deserialize, Serialize)]
+#[derive(Debug, Default, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", default)]
 struct AddressDto {
     id: Option<i64>,
@@ -119,6 +119,19 @@ impl From<Address> for AddressDto {
     }
 }
 
+#[utoipa::path(
+    post,
+    path = "/user/addressBook",
+    operation_id = "address_add",
+    tag = "user: address book",
+    request_body = AddressDto,
+    security(("authentication" = [])),
+    responses(
+        (status = 200, description = "`{code: 1, msg: null, data: null}`, or `code: 0` and the refusal in `msg`", body = Envelope<utoipa::TupleUnit>),
+        (status = 400, description = "malformed request: the envelope with `code: 0`", body = Envelope<utoipa::TupleUnit>),
+        (status = 401, description = "missing, expired or revoked token"),
+    )
+)]
 async fn add(
     State(book): State<Addresses>,
     c: Customer,
@@ -128,6 +141,19 @@ async fn add(
     Ok(done())
 }
 
+#[utoipa::path(
+    put,
+    path = "/user/addressBook",
+    operation_id = "address_update",
+    tag = "user: address book",
+    request_body = AddressDto,
+    security(("authentication" = [])),
+    responses(
+        (status = 200, description = "`{code: 1, msg: null, data: null}`, or `code: 0` and the refusal in `msg`", body = Envelope<utoipa::TupleUnit>),
+        (status = 400, description = "malformed request: the envelope with `code: 0`", body = Envelope<utoipa::TupleUnit>),
+        (status = 401, description = "missing, expired or revoked token"),
+    )
+)]
 async fn update(
     State(book): State<Addresses>,
     c: Customer,
@@ -140,11 +166,25 @@ async fn update(
     Ok(done())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct IdQuery {
     id: i64,
 }
 
+#[utoipa::path(
+    delete,
+    path = "/user/addressBook",
+    operation_id = "address_remove",
+    tag = "user: address book",
+    params(IdQuery),
+    security(("authentication" = [])),
+    responses(
+        (status = 200, description = "`{code: 1, msg: null, data: null}`, or `code: 0` and the refusal in `msg`", body = Envelope<utoipa::TupleUnit>),
+        (status = 400, description = "malformed request: the envelope with `code: 0`", body = Envelope<utoipa::TupleUnit>),
+        (status = 401, description = "missing, expired or revoked token"),
+    )
+)]
 async fn remove(
     State(book): State<Addresses>,
     c: Customer,
@@ -154,6 +194,17 @@ async fn remove(
     Ok(done())
 }
 
+#[utoipa::path(
+    get,
+    path = "/user/addressBook/list",
+    operation_id = "address_list",
+    tag = "user: address book",
+    security(("authentication" = [])),
+    responses(
+        (status = 200, description = "`code: 1` and `data`, or `code: 0` and the refusal in `msg`", body = Envelope<Vec<AddressDto>>),
+        (status = 401, description = "missing, expired or revoked token"),
+    )
+)]
 async fn list(
     State(book): State<Addresses>,
     c: Customer,
@@ -162,6 +213,18 @@ async fn list(
     Ok(ok(rows.into_iter().map(AddressDto::from).collect()))
 }
 
+#[utoipa::path(
+    get,
+    path = "/user/addressBook/{id}",
+    operation_id = "address_one",
+    tag = "user: address book",
+    params(("id" = i64, Path)),
+    security(("authentication" = [])),
+    responses(
+        (status = 200, description = "`code: 1` and `data`, or `code: 0` and the refusal in `msg`", body = Envelope<AddressDto>),
+        (status = 401, description = "missing, expired or revoked token"),
+    )
+)]
 async fn one(
     State(book): State<Addresses>,
     c: Customer,
@@ -170,6 +233,17 @@ async fn one(
     Ok(ok(book.one(c.user_id, id).await?.into()))
 }
 
+#[utoipa::path(
+    get,
+    path = "/user/addressBook/default",
+    operation_id = "address_get_default",
+    tag = "user: address book",
+    security(("authentication" = [])),
+    responses(
+        (status = 200, description = "`code: 1` and `data`, or `code: 0` and the refusal in `msg`", body = Envelope<AddressDto>),
+        (status = 401, description = "missing, expired or revoked token"),
+    )
+)]
 async fn get_default(
     State(book): State<Addresses>,
     c: Customer,
@@ -177,11 +251,24 @@ async fn get_default(
     Ok(ok(book.default(c.user_id).await?.into()))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct IdBody {
     id: i64,
 }
 
+#[utoipa::path(
+    put,
+    path = "/user/addressBook/default",
+    operation_id = "address_set_default",
+    tag = "user: address book",
+    request_body = IdBody,
+    security(("authentication" = [])),
+    responses(
+        (status = 200, description = "`{code: 1, msg: null, data: null}`, or `code: 0` and the refusal in `msg`", body = Envelope<utoipa::TupleUnit>),
+        (status = 400, description = "malformed request: the envelope with `code: 0`", body = Envelope<utoipa::TupleUnit>),
+        (status = 401, description = "missing, expired or revoked token"),
+    )
+)]
 async fn set_default(
     State(book): State<Addresses>,
     c: Customer,
@@ -190,3 +277,8 @@ async fn set_default(
     book.set_default(c.user_id, b.id).await?;
     Ok(done())
 }
+
+/// The OpenAPI description of these routes.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(add, update, remove, list, one, get_default, set_default))]
+pub struct Doc;

@@ -32,7 +32,7 @@ where
         .route("/user/shoppingCart/clean", delete(clean))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct CartReq {
     dish_id: Option<i64>,
@@ -59,6 +59,19 @@ impl CartReq {
     }
 }
 
+#[utoipa::path(
+    post,
+    path = "/user/shoppingCart/add",
+    operation_id = "cart_add",
+    tag = "user: cart",
+    request_body = CartReq,
+    security(("authentication" = [])),
+    responses(
+        (status = 200, description = "`{code: 1, msg: null, data: null}`, or `code: 0` and the refusal in `msg`", body = Envelope<utoipa::TupleUnit>),
+        (status = 400, description = "malformed request: the envelope with `code: 0`", body = Envelope<utoipa::TupleUnit>),
+        (status = 401, description = "missing, expired or revoked token"),
+    )
+)]
 async fn add(
     State(carts): State<Carts>,
     c: Customer,
@@ -69,7 +82,7 @@ async fn add(
     Ok(done())
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct CartView {
     id: i64,
@@ -81,10 +94,22 @@ struct CartView {
     setmeal_id: Option<i64>,
     dish_flavor: String,
     number: i64,
+    #[schema(value_type = f64)]
     amount: serde_json::Number,
     create_time: String,
 }
 
+#[utoipa::path(
+    get,
+    path = "/user/shoppingCart/list",
+    operation_id = "cart_list",
+    tag = "user: cart",
+    security(("authentication" = [])),
+    responses(
+        (status = 200, description = "`code: 1` and `data`, or `code: 0` and the refusal in `msg`", body = Envelope<Vec<CartView>>),
+        (status = 401, description = "missing, expired or revoked token"),
+    )
+)]
 async fn list(State(carts): State<Carts>, c: Customer) -> ApiResult<Json<Envelope<Vec<CartView>>>> {
     let rows = carts.list(c.user_id).await?;
     Ok(ok(rows
@@ -105,6 +130,19 @@ async fn list(State(carts): State<Carts>, c: Customer) -> ApiResult<Json<Envelop
         .collect()))
 }
 
+#[utoipa::path(
+    post,
+    path = "/user/shoppingCart/sub",
+    operation_id = "cart_sub",
+    tag = "user: cart",
+    request_body = CartReq,
+    security(("authentication" = [])),
+    responses(
+        (status = 200, description = "`{code: 1, msg: null, data: null}`, or `code: 0` and the refusal in `msg`", body = Envelope<utoipa::TupleUnit>),
+        (status = 400, description = "malformed request: the envelope with `code: 0`", body = Envelope<utoipa::TupleUnit>),
+        (status = 401, description = "missing, expired or revoked token"),
+    )
+)]
 async fn sub(
     State(carts): State<Carts>,
     c: Customer,
@@ -115,7 +153,23 @@ async fn sub(
     Ok(done())
 }
 
+#[utoipa::path(
+    delete,
+    path = "/user/shoppingCart/clean",
+    operation_id = "cart_clean",
+    tag = "user: cart",
+    security(("authentication" = [])),
+    responses(
+        (status = 200, description = "`{code: 1, msg: null, data: null}`, or `code: 0` and the refusal in `msg`", body = Envelope<utoipa::TupleUnit>),
+        (status = 401, description = "missing, expired or revoked token"),
+    )
+)]
 async fn clean(State(carts): State<Carts>, c: Customer) -> ApiResult<Json<Envelope<()>>> {
     carts.clean(c.user_id).await?;
     Ok(done())
 }
+
+/// The OpenAPI description of these routes.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(add, list, sub, clean))]
+pub struct Doc;

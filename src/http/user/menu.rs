@@ -28,7 +28,8 @@ where
         .route("/user/setmeal/dish/{id}", get(setmeal_items))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase")]
 struct CategoryQuery {
     #[serde(rename = "type")]
@@ -36,7 +37,7 @@ struct CategoryQuery {
     shop_id: Option<i64>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct CategoryView {
     id: i64,
@@ -50,6 +51,19 @@ struct CategoryView {
     update_time: String,
 }
 
+#[utoipa::path(
+    get,
+    path = "/user/category/list",
+    operation_id = "menu_categories",
+    tag = "user: menu",
+    params(CategoryQuery),
+    security(("authentication" = [])),
+    responses(
+        (status = 200, description = "`code: 1` and `data`, or `code: 0` and the refusal in `msg`", body = Envelope<Vec<CategoryView>>),
+        (status = 400, description = "malformed request: the envelope with `code: 0`", body = Envelope<utoipa::TupleUnit>),
+        (status = 401, description = "missing, expired or revoked token"),
+    )
+)]
 async fn categories(
     State(menu): State<Menu>,
     _c: Customer,
@@ -71,13 +85,14 @@ async fn categories(
         .collect()))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase")]
 struct DishQuery {
     category_id: i64,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct FlavorView {
     id: i64,
@@ -86,13 +101,14 @@ struct FlavorView {
     value: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct DishView {
     id: i64,
     shop_id: i64,
     name: String,
     category_id: i64,
+    #[schema(value_type = f64)]
     price: serde_json::Number,
     image: String,
     description: String,
@@ -101,6 +117,19 @@ struct DishView {
     flavors: Vec<FlavorView>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/user/dish/list",
+    operation_id = "menu_dishes",
+    tag = "user: menu",
+    params(DishQuery),
+    security(("authentication" = [])),
+    responses(
+        (status = 200, description = "`code: 1` and `data`, or `code: 0` and the refusal in `msg`", body = Envelope<Vec<DishView>>),
+        (status = 400, description = "malformed request: the envelope with `code: 0`", body = Envelope<utoipa::TupleUnit>),
+        (status = 401, description = "missing, expired or revoked token"),
+    )
+)]
 async fn dishes(
     State(menu): State<Menu>,
     _c: Customer,
@@ -134,13 +163,14 @@ async fn dishes(
 
 /// A set meal on sale (`Setmeal` of the course; the index page reads id, name, image, price
 /// and description).
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct SetmealView {
     id: i64,
     shop_id: i64,
     category_id: i64,
     name: String,
+    #[schema(value_type = f64)]
     price: serde_json::Number,
     status: i64,
     description: String,
@@ -151,6 +181,19 @@ struct SetmealView {
     update_user: Option<i64>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/user/setmeal/list",
+    operation_id = "menu_setmeals",
+    tag = "user: menu",
+    params(DishQuery),
+    security(("authentication" = [])),
+    responses(
+        (status = 200, description = "`code: 1` and `data`, or `code: 0` and the refusal in `msg`", body = Envelope<Vec<SetmealView>>),
+        (status = 400, description = "malformed request: the envelope with `code: 0`", body = Envelope<utoipa::TupleUnit>),
+        (status = 401, description = "missing, expired or revoked token"),
+    )
+)]
 async fn setmeals(
     State(menu): State<Menu>,
     _c: Customer,
@@ -177,7 +220,7 @@ async fn setmeals(
 }
 
 /// `DishItemVO`: a dish of a set meal as the detail popup shows it.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct SetmealItemView {
     name: String,
     copies: i64,
@@ -185,6 +228,18 @@ struct SetmealItemView {
     description: String,
 }
 
+#[utoipa::path(
+    get,
+    path = "/user/setmeal/dish/{id}",
+    operation_id = "menu_setmeal_items",
+    tag = "user: menu",
+    params(("id" = i64, Path)),
+    security(("authentication" = [])),
+    responses(
+        (status = 200, description = "`code: 1` and `data`, or `code: 0` and the refusal in `msg`", body = Envelope<Vec<SetmealItemView>>),
+        (status = 401, description = "missing, expired or revoked token"),
+    )
+)]
 async fn setmeal_items(
     State(menu): State<Menu>,
     _c: Customer,
@@ -201,3 +256,8 @@ async fn setmeal_items(
         })
         .collect()))
 }
+
+/// The OpenAPI description of these routes.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(categories, dishes, setmeals, setmeal_items))]
+pub struct Doc;

@@ -18,6 +18,21 @@ use crate::usecases::orders::Orders;
 use crate::usecases::payments::Payments;
 use crate::usecases::shops::Shops;
 
+/// The OpenAPI description of every customer route.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    use utoipa::OpenApi;
+    let mut doc = account::Doc::openapi();
+    for part in [
+        menu::Doc::openapi(),
+        cart::Doc::openapi(),
+        address::Doc::openapi(),
+        order::Doc::openapi(),
+    ] {
+        doc.merge(part);
+    }
+    doc
+}
+
 /// All customer routes.
 pub fn router<S>() -> Router<S>
 where

@@ -40,7 +40,7 @@ where
 }
 
 /// The submit body. `amount` and `packAmount` are accepted and ignored: the server computes them.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct SubmitReq {
     address_book_id: i64,
@@ -88,15 +88,29 @@ impl SubmitReq {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct SubmitReply {
     id: i64,
     order_number: String,
+    #[schema(value_type = f64)]
     order_amount: serde_json::Number,
     order_time: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/user/order/submit",
+    operation_id = "order_submit",
+    tag = "user: orders",
+    request_body = SubmitReq,
+    security(("authentication" = [])),
+    responses(
+        (status = 200, description = "`code: 1` and `data`, or `code: 0` and the refusal in `msg`", body = Envelope<SubmitReply>),
+        (status = 400, description = "malformed request: the envelope with `code: 0`", body = Envelope<utoipa::TupleUnit>),
+        (status = 401, description = "missing, expired or revoked token"),
+    )
+)]
 async fn submit(
     State(orders): State<Orders>,
     c: Customer,
@@ -111,7 +125,7 @@ async fn submit(
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct PaymentReq {
     order_number: String,
@@ -119,7 +133,7 @@ struct PaymentReq {
     pay_method: Option<i64>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct PaymentReply {
     nonce_str: String,
@@ -132,6 +146,19 @@ struct PaymentReply {
 /// Mock mode pays at once through the same path as a WeChat notification. Wechat mode creates
 /// a WeChat Pay JSAPI order and answers the signed `wx.requestPayment` parameters; the order is
 /// paid only later, by a verified `POST /notify/paySuccess`.
+#[utoipa::path(
+    put,
+    path = "/user/order/payment",
+    operation_id = "order_payment",
+    tag = "user: orders",
+    request_body = PaymentReq,
+    security(("authentication" = [])),
+    responses(
+        (status = 200, description = "`code: 1` and `data`, or `code: 0` and the refusal in `msg`", body = Envelope<PaymentReply>),
+        (status = 400, description = "malformed request: the envelope with `code: 0`", body = Envelope<utoipa::TupleUnit>),
+        (status = 401, description = "missing, expired or revoked token"),
+    )
+)]
 async fn payment(
     State(payments): State<Payments>,
     c: Customer,
@@ -155,7 +182,8 @@ async fn payment(
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase")]
 struct HistoryQuery {
     page: Option<i64>,
@@ -163,6 +191,19 @@ struct HistoryQuery {
     status: Option<i64>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/user/order/historyOrders",
+    operation_id = "order_history",
+    tag = "user: orders",
+    params(HistoryQuery),
+    security(("authentication" = [])),
+    responses(
+        (status = 200, description = "`code: 1` and `data`, or `code: 0` and the refusal in `msg`", body = Envelope<Page<OrderView>>),
+        (status = 400, description = "malformed request: the envelope with `code: 0`", body = Envelope<utoipa::TupleUnit>),
+        (status = 401, description = "missing, expired or revoked token"),
+    )
+)]
 async fn history(
     State(orders): State<Orders>,
     c: Customer,
@@ -176,6 +217,18 @@ async fn history(
     }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/user/order/orderDetail/{id}",
+    operation_id = "order_detail",
+    tag = "user: orders",
+    params(("id" = i64, Path)),
+    security(("authentication" = [])),
+    responses(
+        (status = 200, description = "`code: 1` and `data`, or `code: 0` and the refusal in `msg`", body = Envelope<OrderView>),
+        (status = 401, description = "missing, expired or revoked token"),
+    )
+)]
 async fn detail(
     State(orders): State<Orders>,
     c: Customer,
@@ -185,6 +238,18 @@ async fn detail(
     Ok(ok(OrderView::new(order, lines, false)))
 }
 
+#[utoipa::path(
+    put,
+    path = "/user/order/cancel/{id}",
+    operation_id = "order_cancel",
+    tag = "user: orders",
+    params(("id" = i64, Path)),
+    security(("authentication" = [])),
+    responses(
+        (status = 200, description = "`{code: 1, msg: null, data: null}`, or `code: 0` and the refusal in `msg`", body = Envelope<utoipa::TupleUnit>),
+        (status = 401, description = "missing, expired or revoked token"),
+    )
+)]
 async fn cancel(
     State(orders): State<Orders>,
     c: Customer,
@@ -194,6 +259,18 @@ async fn cancel(
     Ok(done())
 }
 
+#[utoipa::path(
+    post,
+    path = "/user/order/repetition/{id}",
+    operation_id = "order_repetition",
+    tag = "user: orders",
+    params(("id" = i64, Path)),
+    security(("authentication" = [])),
+    responses(
+        (status = 200, description = "`{code: 1, msg: null, data: null}`, or `code: 0` and the refusal in `msg`", body = Envelope<utoipa::TupleUnit>),
+        (status = 401, description = "missing, expired or revoked token"),
+    )
+)]
 async fn repetition(
     State(orders): State<Orders>,
     c: Customer,
@@ -203,6 +280,18 @@ async fn repetition(
     Ok(done())
 }
 
+#[utoipa::path(
+    get,
+    path = "/user/order/reminder/{id}",
+    operation_id = "order_reminder",
+    tag = "user: orders",
+    params(("id" = i64, Path)),
+    security(("authentication" = [])),
+    responses(
+        (status = 200, description = "`{code: 1, msg: null, data: null}`, or `code: 0` and the refusal in `msg`", body = Envelope<utoipa::TupleUnit>),
+        (status = 401, description = "missing, expired or revoked token"),
+    )
+)]
 async fn reminder(
     State(orders): State<Orders>,
     c: Customer,
@@ -211,3 +300,8 @@ async fn reminder(
     orders.remind(c.user_id, id).await?;
     Ok(done())
 }
+
+/// The OpenAPI description of these routes.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(submit, payment, history, detail, cancel, repetition, reminder))]
+pub struct Doc;
