@@ -368,14 +368,22 @@ async fn anonymous_legacy_when_allowed(backend: Backend) {
             .unwrap()
             .contains(&format!(r#""orderId":{id}"#))
     );
-    assert!(
-        connect(
-            &format!("{}/ws/anon", app.ws_base),
-            None,
-            Some("http://evil.example")
-        )
-        .await
-        .is_err()
+    let refused = |r: Result<common::Ws, tokio_tungstenite::tungstenite::Error>| match r {
+        Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => resp.status().as_u16(),
+        Err(e) => panic!("unexpected error {e}"),
+        Ok(_) => 101,
+    };
+    assert_eq!(
+        refused(
+            connect(
+                &format!("{}/ws/anon", app.ws_base),
+                None,
+                Some("http://evil.example")
+            )
+            .await
+        ),
+        403,
+        "an anonymous socket from a foreign page"
     );
     app.shutdown().await;
 }
@@ -434,15 +442,14 @@ async fn acks_reach_every_screen(backend: Backend) {
 /// A paid order waiting for acceptance is alerted again after the delay, at the interval, up
 /// to the maximum; acceptance stops it.
 async fn realerts_fire_and_stop(backend: Backend) {
-    let app = common::spawn_with(backend, |s| {
-        s.realert = Some(sky_takeout::config::RealertSettings {
-            delay: Duration::from_secs(120),
-            interval: Duration::from_secs(60),
-            max: 2,
-        })
-    })
-    .await;
-    let r = app.state.settings.realert.unwrap();
+    // The app runs without its own re-alert job (`realert: None`), so every re-alert below is
+    // raised by this test's calls: the job, on the same moved clock, would race them.
+    let app = common::spawn_with(backend, |s| s.realert = None).await;
+    let r = sky_takeout::config::RealertSettings {
+        delay: Duration::from_secs(120),
+        interval: Duration::from_secs(60),
+        max: 2,
+    };
     let alerts = app.state.alerts.clone();
     let admin = app.admin().await;
     let mut screen = admin.legacy_ws("re").await;
@@ -530,8 +537,10 @@ backend_tests! {
     idempotent_pay => concurrent_payments_raise_one_alert,
 }
 
-/// A socket that stops reading is closed (4008 or dropped) while another socket of the shop
-/// gets every alert, in order, and a payment is not slowed.
+/// A socket that stops reading is closed with 4008 (and counted: the legacy series of
+/// `sky_slow_socket_closes_total` goes up) while another socket of the shop gets every alert,
+/// in order. (The payment's latency is not timed: a wall-clock bound flakes on a loaded box and
+/// proved nothing once the stuck socket was gone; the hub never waits for a socket by design.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_socket_is_closed_without_slowing_anyone() {
     let app = common::spawn_with(Backend::Sqlite, |s| {
@@ -539,8 +548,15 @@ async fn slow_socket_is_closed_without_slowing_anyone() {
         s.reminder_window = Duration::ZERO;
     })
     .await;
+    let slow_closes_before = common::metric(
+        &app.base,
+        "sky_slow_socket_closes_total",
+        &[("kind", "legacy")],
+    )
+    .await;
     let admin = app.admin().await;
-    // The stuck screen: a tiny receive buffer, and it never reads.
+    // The stuck screen: a tiny receive buffer, and it reads nothing until the server has
+    // counted it as slow.
     let sock = tokio::net::TcpSocket::new_v4().unwrap();
     sock.set_recv_buffer_size(2048).unwrap();
     let stream = sock.connect(app.host.parse().unwrap()).await.unwrap();
@@ -568,29 +584,19 @@ async fn slow_socket_is_closed_without_slowing_anyone() {
                 None => break,
             }
         }
-        got
+        (got, healthy)
     });
-    let path = format!("/user/order/reminder/{order_id}");
-    for _ in 0..n {
-        assert_eq!(c.get(&path).await["code"], 1);
-    }
-    assert_eq!(
-        reader.await.unwrap(),
-        n,
-        "the healthy screen got every alert"
-    );
-    // A payment while the stuck socket is (or was) stuck is not slowed by it.
-    let (_, number) = c.order(app.first_dish(1).await, 1, "").await;
-    let t = Instant::now();
-    assert_eq!(c.pay(&number).await["code"], 1);
-    assert!(
-        t.elapsed() < Duration::from_secs(1),
-        "payment took {:?}",
-        t.elapsed()
-    );
-    // The stuck socket was closed: reading it now ends (close frame or EOF) after the prefix
-    // the kernel buffered.
-    let ended = tokio::time::timeout(Duration::from_secs(20), async {
+    // The stuck client starts reading only once the server has given up on it, so the close
+    // frame the server then writes (it waits 1 s for a peer to take it) reaches it.
+    let base = app.base.clone();
+    let stuck_reader = tokio::spawn(async move {
+        // Within the 20 s the test waits for the reader below, so a missing count is named.
+        let counted = eventually(Duration::from_secs(15), || async {
+            common::metric(&base, "sky_slow_socket_closes_total", &[("kind", "legacy")]).await
+                > slow_closes_before
+        })
+        .await;
+        assert!(counted, "the slow close was not counted");
         use futures_util::StreamExt;
         let mut frames = 0;
         while let Some(Ok(m)) = stuck.next().await {
@@ -600,21 +606,29 @@ async fn slow_socket_is_closed_without_slowing_anyone() {
             }
         }
         (frames, None)
-    })
-    .await;
-    let ended = match ended {
-        Ok(e) => e,
-        Err(_) => panic!("the stuck socket was not closed by the server"),
-    };
+    });
+    let path = format!("/user/order/reminder/{order_id}");
+    for _ in 0..n {
+        assert_eq!(c.get(&path).await["code"], 1);
+    }
+    let (got, mut healthy) = reader.await.unwrap();
+    assert_eq!(got, n, "the healthy screen got every alert");
+    let ended = tokio::time::timeout(Duration::from_secs(20), stuck_reader)
+        .await
+        .expect("the stuck socket was not closed by the server")
+        .unwrap();
+    assert_eq!(ended.1, Some(4008), "closed as too slow ({ended:?})");
     assert!(
         ended.0 < n,
         "the stuck socket did not get everything ({ended:?})"
     );
-    let metrics = common::metrics(&app.base).await;
-    assert!(
-        metrics.contains("sky_slow_socket_closes_total"),
-        "{metrics}"
-    );
+    // A payment goes through and reaches the healthy screen.
+    let (id, number) = c.order(app.first_dish(1).await, 1, "").await;
+    assert_eq!(c.pay(&number).await["code"], 1);
+    let t = next_text(&mut healthy, WAIT)
+        .await
+        .expect("the payment's alert");
+    assert!(t.contains(&format!(r#""orderId":{id}"#)), "{t}");
     app.shutdown().await;
 }
 

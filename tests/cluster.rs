@@ -68,6 +68,8 @@ struct OwnBroker {
     kind: Kind,
     bin: String,
     port: u16,
+    /// NATS's monitoring port (its `/connz?subs=1` lists each connection's subscriptions).
+    monitor_port: u16,
     proc: Option<Proc>,
     dir: std::path::PathBuf,
     extra: Vec<String>,
@@ -88,6 +90,7 @@ impl OwnBroker {
             kind,
             bin,
             port: common::free_port(),
+            monitor_port: common::free_port(),
             proc: None,
             dir: dir.to_path_buf(),
             extra: extra.iter().map(|a| a.to_string()).collect(),
@@ -117,7 +120,14 @@ impl OwnBroker {
                 "--appendonly",
                 "no",
             ]),
-            Kind::Nats => cmd.args(["-a", "127.0.0.1", "-p", &port]),
+            Kind::Nats => cmd.args([
+                "-a",
+                "127.0.0.1",
+                "-p",
+                &port,
+                "-m",
+                &self.monitor_port.to_string(),
+            ]),
         };
         cmd.args(&self.extra);
         let log = self.dir.join(format!("broker-{}.log", self.port));
@@ -144,6 +154,63 @@ impl OwnBroker {
 
     fn down(&mut self) {
         self.proc = None;
+    }
+
+    /// How many subscriptions to `subject` the broker itself holds (Redis `PUBSUB NUMSUB`,
+    /// NATS `/connz?subs=1`): the signal that an instance's subscription is active.
+    async fn subscribers(&self, subject: &str) -> usize {
+        match self.kind {
+            Kind::Redis => {
+                use tokio::io::{AsyncReadExt, AsyncWriteExt};
+                let Ok(mut conn) = tokio::net::TcpStream::connect(("127.0.0.1", self.port)).await
+                else {
+                    return 0;
+                };
+                let cmd = format!(
+                    "*3\r\n$6\r\nPUBSUB\r\n$6\r\nNUMSUB\r\n${}\r\n{subject}\r\n",
+                    subject.len()
+                );
+                conn.write_all(cmd.as_bytes()).await.unwrap();
+                let mut reply = Vec::new();
+                let mut buf = [0u8; 256];
+                // `*2 $len subject :count`: read until the integer's line is complete.
+                while !String::from_utf8_lossy(&reply).contains("\r\n:")
+                    || !reply.ends_with(b"\r\n")
+                {
+                    match tokio::time::timeout(Duration::from_secs(2), conn.read(&mut buf)).await {
+                        Ok(Ok(n)) if n > 0 => reply.extend_from_slice(&buf[..n]),
+                        _ => return 0,
+                    }
+                }
+                let text = String::from_utf8_lossy(&reply);
+                text.rsplit("\r\n:")
+                    .next()
+                    .and_then(|n| n.trim().parse().ok())
+                    .unwrap_or(0)
+            }
+            Kind::Nats => {
+                let url = format!("http://127.0.0.1:{}/connz?subs=1", self.monitor_port);
+                let Ok(resp) = common::http().get(url).send().await else {
+                    return 0;
+                };
+                let text = resp.text().await.unwrap_or_default();
+                text.matches(&format!("\"{subject}\"")).count()
+            }
+        }
+    }
+
+    /// Waits (up to 10 s) until the broker holds `n` subscriptions to the shop's subject.
+    async fn wait_subscribed(&self, shop: i64, n: usize) {
+        let subject = sky_takeout::hub::broker::subject(shop);
+        let ok = eventually(Duration::from_secs(10), || async {
+            self.subscribers(&subject).await >= n
+        })
+        .await;
+        assert!(
+            ok,
+            "the broker has {} subscriptions to {subject}, not {n}",
+            self.subscribers(&subject).await
+        );
     }
 }
 
@@ -216,8 +283,9 @@ async fn alerts_cross_instances(kind: Kind) {
     let mut screen = merchant.legacy_ws("on-a").await;
     let (mut rich, welcome) = merchant.rich_ws(Some(0)).await;
     let mut last_seq = welcome["seq"].as_i64().unwrap();
-    // Let A's subscription to shop 1 become active before raising alerts elsewhere.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // A's subscription to shop 1 is active (the broker says so) before alerts are raised
+    // elsewhere; B and C watch no shop yet.
+    broker.wait_subscribed(1, 1).await;
 
     let via_b = b.customer("cluster-b").await;
     let (id, number) = via_b.paid_order(1).await;
@@ -308,7 +376,8 @@ async fn alerts_cross_instances(kind: Kind) {
     // An acknowledgement on A reaches a screen on C.
     let m_c = c.merchant("admin", "admin-pass-123").await;
     let (mut rich_c, _) = m_c.rich_ws(None).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // C's subscription is active too: A's and C's.
+    broker.wait_subscribed(1, 2).await;
     let alert = common::next_json(&mut rich, WAIT).await.unwrap();
     assert_eq!(alert["orderId"], id_after);
     let ack = merchant

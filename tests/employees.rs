@@ -433,12 +433,17 @@ async fn disabling_ends_every_session_at_once(backend: Backend) {
     );
     let url = format!("{}/ws/x", app.ws_base);
     let own = format!("http://{}", app.host);
-    assert!(
-        connect(&url, Some(&zhang.cookie), Some(&own))
-            .await
-            .is_err(),
-        "reconnect refused"
-    );
+    match connect(&url, Some(&zhang.cookie), Some(&own)).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => {
+            assert_eq!(
+                resp.status().as_u16(),
+                401,
+                "reconnect refused: the session is over"
+            )
+        }
+        Err(e) => panic!("reconnect: unexpected error {e}"),
+        Ok(_) => panic!("reconnect accepted after the session ended"),
+    }
     admin_screens.still_open(Duration::from_millis(300)).await;
     assert_eq!(
         status_of(&app, "/admin/order/statistics", &admin.token).await,

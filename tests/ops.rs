@@ -9,10 +9,71 @@ use std::time::{Duration, Instant};
 
 use common::{Backend, close_code, eventually, next_text};
 
+/// The real binary on a free port with its own SQLite file: its metrics are its own (one
+/// recorder per process), so exact values can be checked. Killed on drop.
+struct Server {
+    child: std::process::Child,
+    app: common::RemoteApp,
+    database_url: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Server {
+    async fn start(envs: &[(&str, &str)]) -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        let port = common::free_port();
+        let database_url = format!("sqlite://{}/m.db", dir.path().display());
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_sky-takeout"));
+        cmd.env("SKY_LISTEN", format!("127.0.0.1:{port}"))
+            .env("DATABASE_URL", &database_url)
+            .env("SKY_ADMIN_PASSWORD", "admin-pass-123")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null());
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        let child = cmd.spawn().unwrap();
+        let app = common::remote(port);
+        common::wait_for(&app, "/healthz").await;
+        Server {
+            child,
+            app,
+            database_url,
+            _dir: dir,
+        }
+    }
+
+    async fn first_dish(&self) -> i64 {
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(&self.database_url).await.unwrap();
+        let id = sqlx::query_scalar("SELECT MIN(id) FROM dish WHERE shop_id = 1")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+        id
+    }
+
+    async fn value(&self, name: &str, labels: &[(&str, &str)]) -> f64 {
+        common::metric(&self.app.base, name, labels).await
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `/healthz`, `/readyz`, and `/metrics` values that follow what happened: sockets open and
+/// closed by kind, an alert created (by type), delivered (and its latency observed),
+/// acknowledged by the merchant's confirm, and one replay of one alert on reconnect.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_health_and_readiness() {
-    let app = common::spawn(Backend::Sqlite).await;
-    let http = app.http();
+    let server = Server::start(&[]).await;
+    let app = &server.app;
+    let http = common::http();
     assert_eq!(
         http.get(format!("{}/healthz", app.base))
             .send()
@@ -31,38 +92,169 @@ async fn metrics_health_and_readiness() {
             .status(),
         200
     );
+    let created = [("type", "1"), ("realert", "no")];
+    for (name, labels) in [
+        ("sky_connections_open", &[("kind", "legacy")][..]),
+        ("sky_connections_open", &[("kind", "rich")][..]),
+        ("sky_alerts_created_total", &created[..]),
+        ("sky_alerts_delivered_total", &[][..]),
+        ("sky_alerts_acknowledged_total", &[][..]),
+        ("sky_commit_to_socket_seconds_count", &[][..]),
+        ("sky_replays_total", &[("kind", "rich")][..]),
+        ("sky_replayed_alerts_total", &[("kind", "rich")][..]),
+    ] {
+        assert_eq!(server.value(name, labels).await, 0.0, "{name} at start");
+    }
 
-    let admin = app.admin().await;
+    let admin = app.merchant("admin", "admin-pass-123").await;
     let mut legacy = admin.legacy_ws("m").await;
-    let (_rich, _) = admin.rich_ws(Some(0)).await;
+    let (rich, _) = admin.rich_ws(Some(0)).await;
+    assert_eq!(
+        server
+            .value("sky_connections_open", &[("kind", "legacy")])
+            .await,
+        1.0
+    );
+    assert_eq!(
+        server
+            .value("sky_connections_open", &[("kind", "rich")])
+            .await,
+        1.0
+    );
     let c = app.customer("metrics").await;
-    let (id, _) = c.paid_order(app.first_dish(1).await).await;
+    let (id, _) = c.paid_order(server.first_dish().await).await;
     assert!(
         next_text(&mut legacy, Duration::from_secs(5))
             .await
             .unwrap()
             .contains(&id.to_string())
     );
+    assert_eq!(
+        server.value("sky_alerts_created_total", &created).await,
+        1.0
+    );
+    // Delivered once (the first socket's write), whichever of the two sockets wrote first.
+    let delivered = eventually(Duration::from_secs(5), || async {
+        server.value("sky_alerts_delivered_total", &[]).await == 1.0
+            && server
+                .value("sky_commit_to_socket_seconds_count", &[])
+                .await
+                == 1.0
+    })
+    .await;
+    assert!(delivered, "{}", common::metrics(&app.base).await);
     admin
         .put("/admin/order/confirm", serde_json::json!({"id": id}))
         .await;
-    let has_all = eventually(Duration::from_secs(10), || async {
-        let m = common::metrics(&app.base).await;
-        [
-            "sky_connections_open{kind=\"legacy\"}",
-            "sky_connections_open{kind=\"rich\"}",
-            "sky_alerts_created_total",
-            "sky_alerts_delivered_total",
-            "sky_alerts_acknowledged_total",
-            "sky_commit_to_socket_seconds_bucket",
-            "sky_replays_total",
-        ]
-        .iter()
-        .all(|name| m.contains(name))
+    assert_eq!(
+        server.value("sky_alerts_acknowledged_total", &[]).await,
+        1.0
+    );
+    // A reconnect from 0 replays the one alert.
+    drop(rich);
+    drop(legacy);
+    let (_rich, _) = admin.rich_ws(Some(0)).await;
+    assert_eq!(
+        server.value("sky_replays_total", &[("kind", "rich")]).await,
+        1.0
+    );
+    assert_eq!(
+        server
+            .value("sky_replayed_alerts_total", &[("kind", "rich")])
+            .await,
+        1.0
+    );
+    let closed = eventually(Duration::from_secs(5), || async {
+        server
+            .value("sky_connections_open", &[("kind", "legacy")])
+            .await
+            == 0.0
     })
     .await;
-    assert!(has_all, "{}", common::metrics(&app.base).await);
-    app.shutdown().await;
+    assert!(closed, "the dropped legacy socket is no longer counted");
+    // Still exactly one alert: the confirm handled it, it raised none.
+    assert_eq!(
+        server.value("sky_alerts_created_total", &created).await,
+        1.0
+    );
+}
+
+/// `SKY_ALLOWED_ORIGINS` as the course's nginx layout needs it (the page at
+/// `http://localhost`, the upstream `Host: webservers`): that origin opens sockets, the list
+/// replaces the default (loopback and the own host are refused), a foreign page is 403 and a
+/// socket without a session 401. The login's session cookie is `Path=/` (it was set at
+/// `/api/employee/login` and must travel to `/ws/…`), `HttpOnly` and `SameSite=Lax`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn allowed_origins_from_the_environment_and_the_session_cookie() {
+    let server = Server::start(&[("SKY_ALLOWED_ORIGINS", "http://localhost")]).await;
+    let app = &server.app;
+    let resp = common::http()
+        .post(format!("{}/admin/employee/login", app.base))
+        .json(&serde_json::json!({"username": "admin", "password": "admin-pass-123"}))
+        .send()
+        .await
+        .unwrap();
+    let set_cookie = resp
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("sky_session="))
+        .expect("the login sets the session cookie")
+        .to_string();
+    let attrs: Vec<String> = set_cookie
+        .split(';')
+        .skip(1)
+        .map(|a| a.trim().to_ascii_lowercase())
+        .collect();
+    for want in ["path=/", "httponly", "samesite=lax"] {
+        assert!(attrs.iter().any(|a| a == want), "{want} in {set_cookie}");
+    }
+    let cookie = set_cookie.split(';').next().unwrap().to_string();
+    let handshake = |host: &str, origin: &str, cookie: Option<&str>| {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let mut req = format!("{}/ws/origin", app.ws_base)
+            .into_client_request()
+            .unwrap();
+        req.headers_mut().insert("host", host.parse().unwrap());
+        req.headers_mut().insert("origin", origin.parse().unwrap());
+        if let Some(c) = cookie {
+            req.headers_mut().insert("cookie", c.parse().unwrap());
+        }
+        async move {
+            match tokio_tungstenite::connect_async(req).await {
+                Ok(_) => 101,
+                Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => resp.status().as_u16(),
+                Err(e) => panic!("unexpected error {e}"),
+            }
+        }
+    };
+    let own = format!("http://{}", app.host);
+    for (host, origin, cookie, want) in [
+        ("webservers", "http://localhost", Some(cookie.as_str()), 101),
+        ("webservers", "http://localhost", None, 401),
+        ("webservers", "http://127.0.0.1", Some(cookie.as_str()), 403),
+        (
+            "webservers",
+            "http://webservers",
+            Some(cookie.as_str()),
+            403,
+        ),
+        (app.host.as_str(), own.as_str(), Some(cookie.as_str()), 403),
+        (
+            "webservers",
+            "http://evil.example",
+            Some(cookie.as_str()),
+            403,
+        ),
+    ] {
+        assert_eq!(
+            handshake(host, origin, cookie).await,
+            want,
+            "Host {host}, Origin {origin}, cookie {}",
+            cookie.is_some()
+        );
+    }
 }
 
 /// A bad setting stops start-up with one line that names it.

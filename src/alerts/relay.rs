@@ -183,3 +183,58 @@ async fn scan(store: &Store, out: &Outlets, older_than: i64) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The recovery scan stepped on its own (as zero-to-production steps its worker): rows
+    //! committed but never handed off (a crash between commit and publish) are published once,
+    //! oldest first, and marked; a row younger than the grace is left to the fast path.
+    use super::*;
+    use crate::store::test_support::{committed_unpublished, store_with_orders};
+
+    fn published(rx: &mut mpsc::Receiver<Ingest>) -> Vec<i64> {
+        let mut seqs = Vec::new();
+        while let Ok(Ingest::Event(Event::Alert(a))) = rx.try_recv() {
+            seqs.push(a.seq);
+        }
+        seqs
+    }
+
+    async fn unpublished_count(store: &Store) -> i64 {
+        sqlx::query_scalar("SELECT COUNT(*) FROM alert_log WHERE published_at IS NULL")
+            .fetch_one(store.pool())
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn the_scan_publishes_missed_rows_once_in_order_and_leaves_young_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store_with_orders(&dir, 4).await;
+        let (tx, mut rx) = mpsc::channel(16);
+        let out = Outlets {
+            local: tx,
+            broker: Broker::Memory,
+        };
+        for order in 1..=3 {
+            committed_unpublished(&store, order, 1).await;
+        }
+        // Step 1: the three missed rows, oldest first, then marked published.
+        scan(&store, &out, wall_ms() - SCAN_GRACE_MS).await;
+        assert_eq!(published(&mut rx), [1, 2, 3]);
+        assert_eq!(unpublished_count(&store).await, 0);
+        // Step 2: nothing left to repair, nothing published again.
+        scan(&store, &out, wall_ms() - SCAN_GRACE_MS).await;
+        assert_eq!(published(&mut rx), Vec::<i64>::new());
+        // A row committed just now is the fast path's (still in its hand-off): the periodic
+        // scan leaves it; the start-up scan (no grace) takes it.
+        committed_unpublished(&store, 4, wall_ms()).await;
+        scan(&store, &out, wall_ms() - SCAN_GRACE_MS).await;
+        assert_eq!(published(&mut rx), Vec::<i64>::new());
+        assert_eq!(unpublished_count(&store).await, 1);
+        scan(&store, &out, i64::MAX).await;
+        assert_eq!(published(&mut rx), [4]);
+        assert_eq!(unpublished_count(&store).await, 0);
+        store.close().await;
+    }
+}

@@ -1,5 +1,5 @@
 //! What the SQL of the menu's tables shares: the per-shop catalog lock, row locks that only
-//! PostgreSQL needs, the unique names turned into a value, `LIKE` patterns, and rows that carry
+//! PostgreSQL needs, the unique names turned into a value, and rows that carry
 //! their category's name from a join.
 
 use sqlx::any::AnyRow;
@@ -88,21 +88,6 @@ pub(crate) fn prefixed(columns: &str, alias: &str) -> String {
         .join(", ")
 }
 
-/// A `LIKE … ESCAPE '\'` pattern matching names that contain `text` literally (`%`, `_` and
-/// `\` in it match only themselves).
-pub(crate) fn contains_pattern(text: &str) -> String {
-    let mut p = String::with_capacity(text.len() + 2);
-    p.push('%');
-    for c in text.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            p.push('\\');
-        }
-        p.push(c);
-    }
-    p.push('%');
-    p
-}
-
 /// A row with the name of its category (`LEFT JOIN category`, `NULL` when it has none).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Named<T> {
@@ -124,12 +109,6 @@ impl<'r, T: FromRow<'r, AnyRow>> FromRow<'r, AnyRow> for Named<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn like_patterns_escape_wildcards() {
-        assert_eq!(contains_pattern("鸡"), "%鸡%");
-        assert_eq!(contains_pattern("50%_\\"), "%50\\%\\_\\\\%");
-    }
 
     #[test]
     fn columns_get_their_alias() {

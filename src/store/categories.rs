@@ -6,7 +6,7 @@ use sqlx::AssertSqlSafe;
 use sqlx::{AnyConnection, AnyPool};
 
 use super::StoreError;
-use super::catalog::{NameTaken, contains_pattern, name_taken};
+use super::catalog::{NameTaken, name_taken};
 use super::menu::CATEGORY_COLUMNS;
 use crate::domain::menu::Category;
 
@@ -21,7 +21,7 @@ pub async fn page(
 ) -> Result<(i64, Vec<Category>), StoreError> {
     let filter = "shop_id = $1 AND ($2 IS NULL OR name LIKE $2 ESCAPE '\\') \
                   AND ($3 IS NULL OR type = $3)";
-    let pattern = name.map(contains_pattern);
+    let pattern = name.map(super::like_contains);
     let total: i64 = sqlx::query_scalar(AssertSqlSafe(format!(
         "SELECT COUNT(*) FROM category WHERE {filter}"
     )))

@@ -5,7 +5,7 @@
 use sqlx::AssertSqlSafe;
 use sqlx::{AnyConnection, AnyPool};
 
-use super::catalog::{Lock, NameTaken, Named, contains_pattern, lock_clause, name_taken, prefixed};
+use super::catalog::{Lock, NameTaken, Named, lock_clause, name_taken, prefixed};
 use super::menu::DISH_COLUMNS;
 use super::{StoreError, WriteTx, id_list};
 use crate::domain::menu::{Dish, ENABLED};
@@ -31,7 +31,7 @@ pub async fn page(
 ) -> Result<(i64, Vec<Named<Dish>>), StoreError> {
     let filter = "d.shop_id = $1 AND ($2 IS NULL OR d.name LIKE $2 ESCAPE '\\') \
                   AND ($3 IS NULL OR d.category_id = $3) AND ($4 IS NULL OR d.status = $4)";
-    let pattern = f.name.as_deref().map(contains_pattern);
+    let pattern = f.name.as_deref().map(super::like_contains);
     macro_rules! binds {
         ($q:expr) => {
             $q.bind(shop_id)

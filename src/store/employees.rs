@@ -120,21 +120,6 @@ pub async fn get(
     .await?)
 }
 
-/// `%` and `_` (and the escape character) of a user's text as themselves in a `LIKE`
-/// pattern: the name filter is text, not a pattern.
-pub fn like_contains(text: &str) -> String {
-    let mut p = String::with_capacity(text.len() + 2);
-    p.push('%');
-    for c in text.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            p.push('\\');
-        }
-        p.push(c);
-    }
-    p.push('%');
-    p
-}
-
 /// A page of the shop's employees, newest first, optionally those whose name contains
 /// `name`; and how many match in all. (SQLite's `LIKE` ignores the case of ASCII letters,
 /// PostgreSQL's does not; the course's MySQL column is `utf8_bin`, case-sensitive.)
@@ -145,7 +130,7 @@ pub async fn page(
     offset: i64,
     limit: i64,
 ) -> Result<(i64, Vec<EmployeeRecord>), StoreError> {
-    let pattern = name.map(like_contains).unwrap_or_else(|| "%".into());
+    let pattern = name.map(super::like_contains).unwrap_or_else(|| "%".into());
     let filter = "shop_id = $1 AND name LIKE $2 ESCAPE '\\'";
     let total = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
         "SELECT COUNT(*) FROM employee WHERE {filter}"

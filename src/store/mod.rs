@@ -217,3 +217,84 @@ pub(crate) fn id_list(ids: &[i64]) -> String {
         .collect::<Vec<_>>()
         .join(",")
 }
+
+/// A `LIKE … ESCAPE '\'` pattern matching text that contains `text` literally: `%`, `_` and
+/// `\` in a user's filter match only themselves (a filter is text, not a pattern). Every
+/// `LIKE` in the store uses this with `ESCAPE '\'`.
+pub(crate) fn like_contains(text: &str) -> String {
+    let mut p = String::with_capacity(text.len() + 2);
+    p.push('%');
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
+}
+
+#[cfg(test)]
+mod tests {
+    use super::like_contains;
+
+    #[test]
+    fn like_patterns_escape_wildcards() {
+        assert_eq!(like_contains("鸡"), "%鸡%");
+        assert_eq!(like_contains("50%_\\"), "%50\\%\\_\\\\%");
+    }
+}
+
+/// Test data on a real SQLite log, for the unit tests of the layers above (the relay, the hub).
+#[cfg(test)]
+pub(crate) mod test_support {
+    use super::Store;
+    use crate::domain::alert::{AlertRecord, TYPE_NEW_ORDER};
+
+    /// An SQLite store in `dir` with shop 1, one customer and orders 1..=`orders`.
+    pub(crate) async fn store_with_orders(dir: &tempfile::TempDir, orders: i64) -> Store {
+        let store = Store::connect(&format!("sqlite://{}/r.db", dir.path().display()))
+            .await
+            .unwrap();
+        sqlx::raw_sql(
+            "INSERT INTO shop (name, created_at) VALUES ('s', 0); \
+             INSERT INTO \"user\" (openid, created_at) VALUES ('u', 0);",
+        )
+        .execute(store.pool())
+        .await
+        .unwrap();
+        for i in 1..=orders {
+            sqlx::query(
+                "INSERT INTO orders (shop_id, number, status, user_id, address_book_id, \
+                 order_time, pay_method, pay_status, amount) VALUES (1, $1, 2, 1, 1, 0, 1, 1, 1)",
+            )
+            .bind(format!("n{i}"))
+            .execute(store.pool())
+            .await
+            .unwrap();
+        }
+        store
+    }
+
+    /// Commits an alert for the order and hands it to nobody.
+    pub(crate) async fn committed_unpublished(
+        store: &Store,
+        order_id: i64,
+        now: i64,
+    ) -> AlertRecord {
+        let mut tx = store.begin().await.unwrap();
+        let a = super::alerts::insert(
+            tx.conn(),
+            1,
+            TYPE_NEW_ORDER,
+            0,
+            order_id,
+            &format!("n{order_id}"),
+            now,
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        a
+    }
+}

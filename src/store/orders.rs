@@ -472,14 +472,11 @@ pub async fn search(
         OrderScope::Customer(user) => ("user_id", user),
     };
     let filter = format!(
-        "{owner_col} = $1 AND ($2 IS NULL OR number LIKE $2) AND ($3 IS NULL OR phone LIKE $3) \
+        "{owner_col} = $1 AND ($2 IS NULL OR number LIKE $2 ESCAPE '\\') AND ($3 IS NULL OR phone LIKE $3 ESCAPE '\\') \
          AND ($4 IS NULL OR status = $4) AND ($5 IS NULL OR order_time >= $5) \
          AND ($6 IS NULL OR order_time <= $6)"
     );
-    let like = |s: &Option<String>| {
-        s.as_ref()
-            .map(|v| format!("%{}%", v.replace(['%', '_'], "")))
-    };
+    let like = |s: &Option<String>| s.as_deref().map(super::like_contains);
     macro_rules! binds {
         ($q:expr) => {
             $q.bind(owner)

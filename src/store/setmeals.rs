@@ -6,7 +6,7 @@
 use sqlx::AssertSqlSafe;
 use sqlx::{AnyConnection, AnyPool};
 
-use super::catalog::{Lock, NameTaken, Named, contains_pattern, lock_clause, name_taken, prefixed};
+use super::catalog::{Lock, NameTaken, Named, lock_clause, name_taken, prefixed};
 use super::menu::SETMEAL_COLUMNS;
 use super::{StoreError, WriteTx, id_list};
 use crate::domain::menu::{DISABLED, ENABLED, Setmeal, SetmealDish};
@@ -41,7 +41,7 @@ pub async fn page(
 ) -> Result<(i64, Vec<Named<Setmeal>>), StoreError> {
     let filter = "s.shop_id = $1 AND ($2 IS NULL OR s.name LIKE $2 ESCAPE '\\') \
                   AND ($3 IS NULL OR s.category_id = $3) AND ($4 IS NULL OR s.status = $4)";
-    let pattern = f.name.as_deref().map(contains_pattern);
+    let pattern = f.name.as_deref().map(super::like_contains);
     macro_rules! binds {
         ($q:expr) => {
             $q.bind(shop_id)

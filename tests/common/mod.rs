@@ -168,11 +168,16 @@ pub async fn spawn_on(
 }
 
 impl TestApp {
-    /// Shuts the app down gracefully and waits for it.
+    /// Shuts the app down gracefully and waits for it; a shutdown that hangs past 10 s or
+    /// panics (including `run_until` returning an error) fails the test.
     pub async fn shutdown(mut self) -> tempfile::TempDir {
         self.stop.cancel();
         if let Some(h) = self.handle.take() {
-            let _ = tokio::time::timeout(Duration::from_secs(10), h).await;
+            match tokio::time::timeout(Duration::from_secs(10), h).await {
+                Err(_) => panic!("the app's graceful shutdown hung for 10 s"),
+                Ok(Err(e)) => panic!("the app's shutdown failed: {e}"),
+                Ok(Ok(())) => {}
+            }
         }
         let dir = tempfile::tempdir().expect("tempdir");
         std::mem::replace(&mut self._dir, dir)
@@ -565,6 +570,31 @@ pub async fn metrics(base: &str) -> String {
         .text()
         .await
         .unwrap()
+}
+
+/// The value of the series `name` with (at least) these labels in a `/metrics` text, 0 when
+/// it is absent. Values are only meaningful per process: every app of one test binary shares
+/// the process's recorder, so tests that check exact values run the real binary
+/// (`tests/ops.rs`) or read a series nothing else in their binary moves.
+pub fn metric_in(text: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .find(|l| {
+            let Some(rest) = l.strip_prefix(name) else {
+                return false;
+            };
+            (rest.starts_with(' ') || rest.starts_with('{'))
+                && labels
+                    .iter()
+                    .all(|(k, v)| rest.contains(&format!("{k}=\"{v}\"")))
+        })
+        .map(|l| l.rsplit(' ').next().unwrap().parse().expect("a number"))
+        .unwrap_or(0.0)
+}
+
+/// [`metric_in`] of the server's `/metrics` now.
+pub async fn metric(base: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
+    metric_in(&metrics(base).await, name, labels)
 }
 
 /// Polls `f` until it returns true or `wait` passes.

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::common::{self, Backend};
+use crate::common::{self, Backend, TestApp};
 use crate::support::*;
 
 /// Ids that are negative, zero or i64::MAX are simply not found (code 0, the resource's
@@ -197,52 +197,141 @@ async fn hostile_ids_in_paths_and_queries(backend: Backend) {
     );
 }
 
-/// Query strings: `page=-1` and `pageSize=100000` are clamped (success, at most 100 records);
-/// an empty value (`page=`) is absent, as Spring binds it;
-/// non-numeric or overflowing numbers, `status=abc`, bad `beginTime` / `endTime`, duplicated
-/// parameters and bad booleans are a 400 envelope; LIKE wildcards and quotes in text filters
-/// are just text.
+/// Copies the customer's one order 120 times (numbers `<n>-1` …), adds two whose numbers hold
+/// the LIKE wildcards (`pct%x`, `und_x`), and 600 handled alerts, so that clamps and filters
+/// have more rows than they may return.
+async fn many_rows(app: &TestApp) {
+    let pool = app.state.store.pool();
+    sqlx::raw_sql(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 120) \
+         INSERT INTO orders (shop_id, number, status, user_id, address_book_id, order_time, \
+         pay_method, pay_status, amount) \
+         SELECT o.shop_id, o.number || '-' || CAST(n.i AS TEXT), o.status, o.user_id, \
+         o.address_book_id, o.order_time - n.i, o.pay_method, o.pay_status, o.amount \
+         FROM orders o, n",
+    )
+    .execute(pool)
+    .await
+    .unwrap();
+    for number in ["pct%x", "und_x"] {
+        sqlx::query(
+            "INSERT INTO orders (shop_id, number, status, user_id, address_book_id, order_time, \
+             pay_method, pay_status, amount) SELECT shop_id, $1, status, user_id, \
+             address_book_id, order_time - 1000, pay_method, pay_status, amount FROM orders \
+             WHERE id = (SELECT MIN(id) FROM orders)",
+        )
+        .bind(number)
+        .execute(pool)
+        .await
+        .unwrap();
+    }
+    sqlx::raw_sql(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 600) \
+         INSERT INTO alert_log (shop_id, seq, type, order_id, order_number, content, created_at, \
+         published_at, delivered_at, handled_at) \
+         SELECT 1, 1000 + n.i, 1, o.id, o.number, 'old', 1, 1, 1, 1 \
+         FROM n, orders o WHERE o.id = (SELECT MIN(id) FROM orders)",
+    )
+    .execute(pool)
+    .await
+    .unwrap();
+}
+
+/// Query strings: `page=-1` and `pageSize=100000` are clamped (success, exactly 100 of the 123
+/// records); an empty value (`page=`) is absent, as Spring binds it (the very page the
+/// defaults give); `/admin/alerts?limit=` is clamped to 1..=500 (600 alerts); non-numeric or
+/// overflowing numbers, `status=abc`, bad `beginTime` / `endTime`, duplicated parameters and
+/// bad booleans are a 400 envelope; LIKE wildcards in text filters are just text (`number=%`
+/// finds the one order whose number holds a `%`) and quotes too.
 async fn hostile_query_strings(backend: Backend) {
     let app = common::spawn(backend).await;
     let c = app.customer("wx-hostile-query").await;
     let admin = app.admin().await;
     let dish = app.first_dish(1).await;
     c.paid_order(dish).await;
+    many_rows(&app).await;
     let before = snapshot(&app).await;
+    let get = |token: &str, customer: bool, path: &str| {
+        let h = if customer {
+            as_customer(token)
+        } else {
+            as_merchant(token)
+        };
+        let path = path.to_string();
+        let base = app.base.clone();
+        async move {
+            let r = send(&base, "GET", &path, h, Payload::Empty).await;
+            success(&r, &format!("GET {path}"))
+        }
+    };
+    let page_len = |v: &Value| v["data"]["records"].as_array().map(Vec::len);
 
-    let fine_customer = [
-        "/user/order/historyOrders?page=-1&pageSize=10",
-        "/user/order/historyOrders?page=0&pageSize=0",
-        "/user/order/historyOrders?page=1&pageSize=100000",
-        "/user/order/historyOrders?page=1&pageSize=-5",
-        "/user/order/historyOrders?page=9223372036854775807&pageSize=9223372036854775807",
-        "/user/order/historyOrders?page=-9223372036854775808&pageSize=10",
-        "/user/order/historyOrders?status=-1",
-        "/user/order/historyOrders?status=9223372036854775807",
-        "/user/order/historyOrders?page=1&pageSize=10&unknown=1",
-        "/user/order/historyOrders?page=&pageSize=",
-        "/user/category/list?type=-1",
-        "/user/category/list?shopId=-1",
-        "/user/shop/status?shopId=9223372036854775807",
+    // (path, records on the page, total)
+    let fine_customer: [(&str, Option<usize>, Option<i64>); 13] = [
+        (
+            "/user/order/historyOrders?page=-1&pageSize=10",
+            Some(10),
+            Some(123),
+        ),
+        (
+            "/user/order/historyOrders?page=0&pageSize=0",
+            None,
+            Some(123),
+        ),
+        (
+            "/user/order/historyOrders?page=1&pageSize=100000",
+            Some(100),
+            Some(123),
+        ),
+        (
+            "/user/order/historyOrders?page=1&pageSize=-5",
+            None,
+            Some(123),
+        ),
+        (
+            "/user/order/historyOrders?page=9223372036854775807&pageSize=9223372036854775807",
+            Some(0),
+            Some(123),
+        ),
+        (
+            "/user/order/historyOrders?page=-9223372036854775808&pageSize=10",
+            Some(10),
+            Some(123),
+        ),
+        ("/user/order/historyOrders?status=-1", Some(0), Some(0)),
+        (
+            "/user/order/historyOrders?status=9223372036854775807",
+            Some(0),
+            Some(0),
+        ),
+        (
+            "/user/order/historyOrders?page=1&pageSize=10&unknown=1",
+            Some(10),
+            Some(123),
+        ),
+        ("/user/order/historyOrders?page=&pageSize=", None, Some(123)),
+        ("/user/category/list?type=-1", None, None),
+        ("/user/category/list?shopId=-1", None, None),
+        ("/user/shop/status?shopId=9223372036854775807", None, None),
     ];
-    for path in fine_customer {
-        let r = send(
-            &app.base,
-            "GET",
-            path,
-            as_customer(&c.token),
-            Payload::Empty,
-        )
-        .await;
-        let v = success(&r, &format!("GET {path} (clamped or simply no match)"));
-        if let Some(records) = v["data"]["records"].as_array() {
-            assert!(
-                records.len() <= 100,
-                "GET {path}: {} records",
-                records.len()
-            );
+    for (path, len, total) in fine_customer {
+        let v = get(&c.token, true, path).await;
+        if let Some(records) = page_len(&v) {
+            assert!(records <= 100, "GET {path}: {records} records");
+        }
+        if len.is_some() {
+            assert_eq!(page_len(&v), len, "GET {path}: {v}");
+        }
+        if total.is_some() {
+            assert_eq!(v["data"]["total"].as_i64(), total, "GET {path}: {v}");
         }
     }
+    // `page=&pageSize=` is exactly the page the defaults give (as if absent).
+    assert_eq!(
+        get(&c.token, true, "/user/order/historyOrders?page=&pageSize=").await,
+        get(&c.token, true, "/user/order/historyOrders").await,
+        "page= and pageSize= are absent"
+    );
     let bad_customer = [
         "/user/order/historyOrders?page=abc",
         "/user/order/historyOrders?page=1.5",
@@ -266,36 +355,46 @@ async fn hostile_query_strings(backend: Backend) {
         .await;
         bad_request(&r, &format!("GET {path}"));
     }
-    let fine_merchant = [
-        "/admin/order/conditionSearch?page=-1&pageSize=100000",
-        "/admin/order/conditionSearch?page=1&pageSize=10&number=%25",
-        "/admin/order/conditionSearch?page=1&pageSize=10&number=_",
-        "/admin/order/conditionSearch?page=1&pageSize=10&number=%5C",
-        "/admin/order/conditionSearch?page=1&pageSize=10&phone='%20OR%201=1--",
-        "/admin/order/conditionSearch?page=1&pageSize=10&number=%E4%B8%80%F0%9F%98%80",
-        "/admin/order/conditionSearch?page=1&pageSize=10&status=-1",
-        "/admin/order/conditionSearch?beginTime=2024-01-01%2000:00:00&endTime=2099-01-01%2000:00:00",
-        "/admin/order/conditionSearch?beginTime=&endTime=",
-        "/admin/alerts?limit=-5&beforeSeq=-9223372036854775808",
-        "/admin/alerts?limit=9223372036854775807",
+    let search = "/admin/order/conditionSearch?page=1&pageSize=10";
+    let fine_merchant: [(String, Option<usize>, Option<i64>); 9] = [
+        ("/admin/order/conditionSearch?page=-1&pageSize=100000".into(), Some(100), Some(123)),
+        // The wildcards and the escape character match only themselves.
+        (format!("{search}&number=%25"), Some(1), Some(1)),
+        (format!("{search}&number=_"), Some(1), Some(1)),
+        (format!("{search}&number=%5C"), Some(0), Some(0)),
+        (format!("{search}&phone='%20OR%201=1--"), Some(0), Some(0)),
+        (format!("{search}&number=%E4%B8%80%F0%9F%98%80"), Some(0), Some(0)),
+        (format!("{search}&status=-1"), Some(0), Some(0)),
+        (
+            "/admin/order/conditionSearch?beginTime=2024-01-01%2000:00:00&endTime=2099-01-01%2000:00:00"
+                .into(),
+            Some(10),
+            Some(123),
+        ),
+        ("/admin/order/conditionSearch?beginTime=&endTime=".into(), Some(10), Some(123)),
     ];
-    for path in fine_merchant {
-        let r = send(
-            &app.base,
-            "GET",
-            path,
-            as_merchant(&admin.token),
-            Payload::Empty,
-        )
-        .await;
-        let v = success(&r, &format!("GET {path}"));
-        if let Some(records) = v["data"]["records"].as_array() {
-            assert!(
-                records.len() <= 100,
-                "GET {path}: {} records",
-                records.len()
-            );
-        }
+    for (path, len, total) in &fine_merchant {
+        let v = get(&admin.token, false, path).await;
+        assert_eq!(page_len(&v), *len, "GET {path}: {v}");
+        assert_eq!(v["data"]["total"].as_i64(), *total, "GET {path}: {v}");
+    }
+    let v = get(&admin.token, false, &format!("{search}&number=%25")).await;
+    assert_eq!(v["data"]["records"][0]["number"], "pct%x", "{v}");
+    let v = get(&admin.token, false, &format!("{search}&number=_")).await;
+    assert_eq!(v["data"]["records"][0]["number"], "und_x", "{v}");
+    // The alert list is a bare array, clamped to 1..=500.
+    for (path, len) in [
+        ("/admin/alerts?limit=-5&beforeSeq=-9223372036854775808", 0),
+        ("/admin/alerts?limit=-5", 1),
+        ("/admin/alerts?limit=0", 1),
+        ("/admin/alerts", 50),
+        ("/admin/alerts?limit=9223372036854775807", 500),
+    ] {
+        let v = get(&admin.token, false, path).await;
+        let alerts = v["data"]
+            .as_array()
+            .unwrap_or_else(|| panic!("GET {path}: data is an array: {v}"));
+        assert_eq!(alerts.len(), len, "GET {path}");
     }
     // Out-of-range dates: refused or simply no match, never a 5xx (checked by `send`).
     for path in [

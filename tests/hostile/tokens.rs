@@ -90,6 +90,32 @@ async fn bad_tokens_get_bare_401(backend: Backend) {
     )
     .await;
     success(&r, "control: a customer token minted with the real secret");
+    // The Authorization form is accepted for merchants, so its 401s below come from the token
+    // behind `Bearer `, not from the header being ignored.
+    let minted = mint(secret, Algorithm::HS256, &merchant_claims);
+    for (what, h) in [
+        (
+            "control: a minted merchant token as `Authorization: Bearer`",
+            headers(&[("authorization", format!("Bearer {minted}").as_bytes())]),
+        ),
+        (
+            "control: the login's merchant token as `Authorization: Bearer`",
+            headers(&[(
+                "authorization",
+                format!("Bearer {}", admin.token).as_bytes(),
+            )]),
+        ),
+    ] {
+        let r = send(
+            &app.base,
+            "GET",
+            "/admin/order/statistics",
+            h,
+            Payload::Empty,
+        )
+        .await;
+        success(&r, what);
+    }
 
     let tamper = |tok: &str, payload: &Value| {
         let parts: Vec<&str> = tok.split('.').collect();
