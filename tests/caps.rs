@@ -74,6 +74,23 @@ async fn refused(base: &str, reason: &str) -> u64 {
         .unwrap_or(0)
 }
 
+/// Waits until the server's hub holds `n` sockets (`sky_connections_open`, every kind): a
+/// client's handshake completes before the server's task registers its socket, and only a
+/// registered socket counts against a cap.
+async fn wait_registered(base: &str, n: f64) {
+    let ok = common::eventually(WAIT, || async {
+        let text = common::metrics(base).await;
+        let open: f64 = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("sky_connections_open{"))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum();
+        open >= n
+    })
+    .await;
+    assert!(ok, "the server never held {n} sockets");
+}
+
 /// The HTTP status of a refused WebSocket handshake, with its `Retry-After`.
 fn refusal(r: Result<common::Ws, WsError>) -> (u16, Option<String>) {
     match r {
@@ -95,6 +112,7 @@ async fn sockets_and_streams_over_the_shop_cap_are_refused_and_counted() {
     let admin = s.app.merchant("admin", "admin-pass-123").await;
     let _a = admin.legacy_ws("a").await;
     let (_b, _) = admin.rich_ws(None).await;
+    wait_registered(&s.app.base, 2.0).await;
     // A third of shop 1: refused before the upgrade on the stock page's socket…
     let url = format!("{}/ws/c", s.app.ws_base);
     let origin = format!("http://{}", s.app.host);
@@ -135,7 +153,7 @@ async fn sockets_over_the_global_cap_are_refused_and_counted() {
     let _a = admin.legacy_ws("a").await;
     let _b = m2.legacy_ws("b").await;
     // Both are live (registered, their handshake slots released).
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    wait_registered(&s.app.base, 2.0).await;
     let url = format!("{}/ws/v2/alerts", s.app.ws_base);
     let (status, retry) = refusal(connect(&url, None, None).await);
     assert_eq!((status, retry.as_deref()), (503, Some("1")));
