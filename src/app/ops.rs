@@ -57,7 +57,9 @@ async fn readyz(State(app): State<AppState>) -> (StatusCode, &'static str) {
     if app.shutdown.is_cancelled() {
         return (StatusCode::SERVICE_UNAVAILABLE, "shutting down");
     }
-    if app.store.ping().await {
+    // Bounded: a database that does not answer is red at once, not after the pool's wait.
+    let ping = tokio::time::timeout(std::time::Duration::from_secs(1), app.store.ping());
+    if ping.await.unwrap_or(false) {
         (StatusCode::OK, "ready")
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")

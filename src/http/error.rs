@@ -81,6 +81,10 @@ impl From<Error> for ApiError {
             Error::Rejected(msg) => ApiError::Business(msg.to_string()),
             Error::Refused(msg) => ApiError::Business(msg),
             Error::SessionOver => ApiError::Unauthorized,
+            Error::Store(s) if s.is_unavailable() => {
+                tracing::warn!(error = %s, "database unavailable");
+                ApiError::Unavailable(DB_UNAVAILABLE.to_string())
+            }
             Error::Store(s) => ApiError::Internal(s.into()),
         }
     }
@@ -129,6 +133,9 @@ impl IntoResponse for ApiError {
         }
     }
 }
+
+/// What a request answers (503) while the database cannot be reached.
+pub const DB_UNAVAILABLE: &str = "数据库暂不可用，请稍后再试";
 
 /// Shorthand for handler results.
 pub type ApiResult<T> = Result<T, ApiError>;

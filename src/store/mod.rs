@@ -62,6 +62,28 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
 
+impl StoreError {
+    /// The database cannot be reached right now (no connection within the pool's wait, the
+    /// connection broke, or the pool is closing): the caller answers "try again", not a bug.
+    /// PostgreSQL's classes 08 (connection exception) and 57P (operator intervention: the
+    /// server shutting down or starting) count too.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            StoreError::Db(
+                sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_),
+            ) => true,
+            StoreError::Db(sqlx::Error::Database(d)) => d
+                .code()
+                .is_some_and(|c| c.starts_with("08") || c.starts_with("57P")),
+            _ => false,
+        }
+    }
+}
+
+/// How long a query waits for a PostgreSQL connection before it fails as unavailable
+/// (sqlx's default is 30 s: during a database outage every request would hang that long).
+pub const ACQUIRE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// The pool plus what is needed to write safely on either backend.
 #[derive(Clone)]
 pub struct Store {
@@ -141,6 +163,7 @@ impl Store {
             Backend::Postgres => {
                 let pool = AnyPoolOptions::new()
                     .max_connections(16)
+                    .acquire_timeout(ACQUIRE_TIMEOUT)
                     .connect(url)
                     .await?;
                 Store {
@@ -296,5 +319,19 @@ pub(crate) mod test_support {
         .unwrap();
         tx.commit().await.unwrap();
         a
+    }
+}
+
+#[cfg(test)]
+mod unavailable_tests {
+    use super::StoreError;
+
+    #[test]
+    fn an_unreachable_database_is_unavailable_and_a_bug_is_not() {
+        assert!(StoreError::Db(sqlx::Error::PoolTimedOut).is_unavailable());
+        assert!(StoreError::Db(sqlx::Error::PoolClosed).is_unavailable());
+        let io = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        assert!(StoreError::Db(sqlx::Error::Io(io)).is_unavailable());
+        assert!(!StoreError::Db(sqlx::Error::RowNotFound).is_unavailable());
     }
 }

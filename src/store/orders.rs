@@ -295,22 +295,28 @@ pub async fn mark_paid_alerting(
             k = next,
             c = next + 1,
         );
-        let row: Option<(i64, i64, i64, i64)> = bind_paid(sqlx::query_as(AssertSqlSafe(sql)), p)
+        // `fetch_all`, not `fetch_optional`: the statement is its own transaction, whose
+        // commit (deferred constraints and triggers) is reported after the row; a reader that
+        // stops at the row would answer "paid" for a payment that was rolled back.
+        let rows: Vec<(i64, i64, i64, i64)> = bind_paid(sqlx::query_as(AssertSqlSafe(sql)), p)
             .bind(kind)
             .bind(content)
-            .fetch_optional(store.pool())
+            .fetch_all(store.pool())
             .await?;
-        return Ok(row.map(|(id, shop_id, seq, order_id)| AlertRecord {
-            id,
-            shop_id,
-            seq,
-            kind,
-            realert: 0,
-            order_id,
-            order_number: p.number.to_string(),
-            content: content.to_string(),
-            created_at: p.now,
-        }));
+        return Ok(rows
+            .into_iter()
+            .next()
+            .map(|(id, shop_id, seq, order_id)| AlertRecord {
+                id,
+                shop_id,
+                seq,
+                kind,
+                realert: 0,
+                order_id,
+                order_number: p.number.to_string(),
+                content: content.to_string(),
+                created_at: p.now,
+            }));
     }
     let mut tx = store.begin().await?;
     let sql = format!("{update} RETURNING id, shop_id");

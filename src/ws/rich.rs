@@ -68,20 +68,31 @@ pub async fn upgrade(State(s): State<Sockets>, req: Request) -> Response {
 }
 
 /// Messages a client may send.
-#[derive(Deserialize)]
+#[derive(Debug, PartialEq, Eq, Deserialize)]
 #[serde(tag = "type", rename_all = "camelCase")]
-enum ClientMsg {
+pub enum ClientMsg {
     /// First message: who I am and the last sequence I saw.
     #[serde(rename_all = "camelCase")]
     Auth {
+        /// The merchant token (a browser may rely on its session cookie instead).
         token: Option<String>,
+        /// The last sequence the client saw; none: no history is replayed.
         last_seq: Option<i64>,
     },
     /// This alert is handled.
     #[serde(rename_all = "camelCase")]
-    Ack { alert_id: i64 },
+    Ack {
+        /// The alert's id.
+        alert_id: i64,
+    },
     /// Application-level ping; answered with `pong`.
     Ping,
+}
+
+/// Reads one client text frame; anything that is not exactly one of [`ClientMsg`] is an error
+/// (the socket closes with 4002). Public so the fuzz tests drive the parser directly.
+pub fn parse(text: &str) -> Result<ClientMsg, serde_json::Error> {
+    serde_json::from_str(text)
 }
 
 fn heartbeat() -> String {
@@ -118,7 +129,7 @@ async fn first_message(socket: &mut WebSocket, shutdown: &CancellationToken) -> 
             Ok(Some(Ok(m))) => m,
         };
         return match msg {
-            Message::Text(t) => match serde_json::from_str::<ClientMsg>(&t) {
+            Message::Text(t) => match parse(&t) {
                 Ok(ClientMsg::Auth { token, last_seq }) => First::Auth(token, last_seq),
                 _ => First::Refuse(CLOSE_BAD_MESSAGE, "first message must be auth"),
             },
@@ -205,7 +216,7 @@ async fn serve(
 }
 
 async fn on_message(alerts: &Alerts, m: Merchant, text: &str) -> Reply {
-    match serde_json::from_str::<ClientMsg>(text) {
+    match parse(text) {
         Ok(ClientMsg::Ack { alert_id }) => {
             match alerts.acknowledge(m.shop_id, alert_id, m.employee_id).await {
                 Ok(Some(_)) => Reply::Nothing,
