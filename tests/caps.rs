@@ -5,10 +5,11 @@
 
 mod common;
 
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
-use common::{RemoteApp, close_code, connect, next_json};
+use common::binary::Server;
+use common::{close_code, connect, next_json};
 use futures_util::SinkExt;
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -16,52 +17,19 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
 const WAIT: Duration = Duration::from_secs(5);
 
-/// The server process, killed when dropped.
-struct Server {
-    child: Child,
-    app: RemoteApp,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Starts the binary with these settings (and a second shop with merchant `m2`).
+/// The binary with these settings and a second shop with merchant `m2`.
 async fn server(env: &[(&str, &str)]) -> Server {
-    let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite://{}/caps.db", dir.path().display());
-    let bin = env!("CARGO_BIN_EXE_sky-takeout");
-    let port = common::free_port();
-    let mut cmd = Command::new(bin);
-    cmd.env("SKY_LISTEN", format!("127.0.0.1:{port}"))
-        .env("DATABASE_URL", &db)
-        .env("SKY_ADMIN_PASSWORD", "admin-pass-123")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null());
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let child = cmd.spawn().unwrap();
-    let app = common::remote(port);
-    common::wait_for(&app, "/healthz").await;
+    let s = Server::start(env).await;
     // After the server seeded shop 1 and `admin`.
-    let added = Command::new(bin)
+    let added = Command::new(env!("CARGO_BIN_EXE_sky-takeout"))
         .args(["shops", "add", "--name", "二号店", "--admin-username", "m2"])
         .args(["--admin-password", "m2-pass-123456"])
-        .env("DATABASE_URL", &db)
+        .env("DATABASE_URL", &s.database_url)
         .env("RUST_LOG", "warn")
         .output()
         .unwrap();
     assert!(added.status.success(), "{added:?}");
-    Server {
-        child,
-        app,
-        _dir: dir,
-    }
+    s
 }
 
 /// `sky_connections_refused_total{reason="…"}` in `/metrics`.

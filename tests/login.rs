@@ -4,10 +4,10 @@
 
 mod common;
 
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use common::{Backend, RemoteApp};
+use common::Backend;
+use common::binary::Server;
 use serde_json::{Value, json};
 
 const BAD: &str = "账号或密码错误";
@@ -91,48 +91,9 @@ async fn failed_logins_lock_the_account_for_the_lockout_window() {
     );
 }
 
-/// The server process, killed when dropped.
-struct Server {
-    child: Child,
-    app: RemoteApp,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn server(env: &[(&str, &str)]) -> Server {
-    let dir = tempfile::tempdir().unwrap();
-    let port = common::free_port();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sky-takeout"));
-    cmd.env("SKY_LISTEN", format!("127.0.0.1:{port}"))
-        .env(
-            "DATABASE_URL",
-            format!("sqlite://{}/login.db", dir.path().display()),
-        )
-        .env("SKY_ADMIN_PASSWORD", "admin-pass-123")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null());
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let child = cmd.spawn().unwrap();
-    let app = common::remote(port);
-    common::wait_for(&app, "/healthz").await;
-    Server {
-        child,
-        app,
-        _dir: dir,
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_login_flood_gets_a_bounded_number_of_verifications_and_busy_for_the_rest() {
-    let s = server(&[
+    let s = Server::start(&[
         ("SKY_LOGIN_CONCURRENCY", "1"),
         ("SKY_LOGIN_WAIT_MS", "1"),
         ("SKY_LOGIN_MAX_FAILURES_PER_ADDR", "1000"),
@@ -156,7 +117,7 @@ async fn a_login_flood_gets_a_bounded_number_of_verifications_and_busy_for_the_r
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_address_spraying_accounts_is_locked_and_only_a_trusted_proxy_names_another() {
-    let s = server(&[
+    let s = Server::start(&[
         ("SKY_LOGIN_MAX_FAILURES_PER_ADDR", "3"),
         ("SKY_TRUSTED_PROXIES", "127.0.0.2"),
     ])

@@ -7,42 +7,18 @@ mod common;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::binary::Server;
 use common::{Backend, close_code, eventually, next_text};
 
-/// The real binary on a free port with its own SQLite file: its metrics are its own (one
-/// recorder per process), so exact values can be checked. Killed on drop.
-struct Server {
-    child: std::process::Child,
-    app: common::RemoteApp,
-    database_url: String,
-    _dir: tempfile::TempDir,
+/// What these tests read of their own server (`common::binary::Server`, the real binary with
+/// its own SQLite file: its metrics are its own, one recorder per process, so exact values
+/// can be checked).
+trait Own {
+    async fn first_dish(&self) -> i64;
+    async fn value(&self, name: &str, labels: &[(&str, &str)]) -> f64;
 }
 
-impl Server {
-    async fn start(envs: &[(&str, &str)]) -> Server {
-        let dir = tempfile::tempdir().unwrap();
-        let port = common::free_port();
-        let database_url = format!("sqlite://{}/m.db", dir.path().display());
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_sky-takeout"));
-        cmd.env("SKY_LISTEN", format!("127.0.0.1:{port}"))
-            .env("DATABASE_URL", &database_url)
-            .env("SKY_ADMIN_PASSWORD", "admin-pass-123")
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null());
-        for (k, v) in envs {
-            cmd.env(k, v);
-        }
-        let child = cmd.spawn().unwrap();
-        let app = common::remote(port);
-        common::wait_for(&app, "/healthz").await;
-        Server {
-            child,
-            app,
-            database_url,
-            _dir: dir,
-        }
-    }
-
+impl Own for Server {
     async fn first_dish(&self) -> i64 {
         sqlx::any::install_default_drivers();
         let pool = sqlx::AnyPool::connect(&self.database_url).await.unwrap();
@@ -56,13 +32,6 @@ impl Server {
 
     async fn value(&self, name: &str, labels: &[(&str, &str)]) -> f64 {
         common::metric(&self.app.base, name, labels).await
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

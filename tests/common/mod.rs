@@ -3,6 +3,7 @@
 //! WebSocket clients.
 #![allow(dead_code)]
 
+pub mod binary;
 pub mod images;
 pub mod wechat;
 pub mod wechat_signer;
