@@ -66,7 +66,7 @@ if [[ $TOOL == heaptrack ]]; then
   sleep 3
   grep VmRSS "/proc/$APP/status" > "$DATA/profile-rss.txt" || true
   kill -KILL "$APP"; wait $SRV || true; kill -TERM $FPID 2>/dev/null || true; wait $FPID 2>/dev/null || true
-  DATAF=$(ls -t "$DATA"/heaptrack*.zst "$DATA"/heaptrack*.gz 2>/dev/null | head -1)
+  DATAF=$(ls -t "$DATA"/heaptrack*.zst "$DATA"/heaptrack*.gz 2>/dev/null | head -1 || true)
   {
     echo "# heaptrack of sky-takeout, connect phase: $URL, N=$N, 200 in flight, killed 3 s after the last screen, $(date)"
     echo "# $(cat "$DATA/profile-rss.txt") at the kill (heaptrack's own bookkeeping included)"
