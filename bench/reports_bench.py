@@ -128,22 +128,26 @@ def endpoints(today):
     return out
 
 
+def fresh_db(backend, stem):
+    """An empty database for the server to migrate: (url, SQLite path or PostgreSQL name)."""
+    os.makedirs(sb.DATA, exist_ok=True)
+    if backend == "pg":
+        return sb.pg_fresh(f"sky_bench_{stem}"), f"sky_bench_{stem}"
+    path = os.path.join(sb.DATA, f"{stem}.db")
+    for suffix in ("", "-wal", "-shm"):
+        if os.path.exists(path + suffix):
+            os.remove(path + suffix)
+    return f"sqlite://{path}", path
+
+
 def run(backend, args):
     now_ms = int(time.time() * 1000)
-    os.makedirs(sb.DATA, exist_ok=True)
-    if backend == "sqlite":
-        path = os.path.join(sb.DATA, "reports.db")
-        for suffix in ("", "-wal", "-shm"):
-            if os.path.exists(path + suffix):
-                os.remove(path + suffix)
-        url = f"sqlite://{path}"
-    else:
-        url = sb.pg_fresh("sky_bench_reports")
+    url, path = fresh_db(backend, "reports")
     srv = sb.Ours(url, name=f"reports-{backend}")
     srv.start()  # migrations and shop 1 (the measured shop, with its demo menu)
     sb.login_tokens(sb.PORT)
     srv.stop()
-    fill = fill_sqlite(path, args, now_ms) if backend == "sqlite" else fill_pg("sky_bench_reports", args, now_ms)
+    fill = fill_sqlite(path, args, now_ms) if backend == "sqlite" else fill_pg(path, args, now_ms)
     sb.log(f"{backend}: {args.orders} orders in {args.shops} shops written in {fill:.1f} s")
     srv.start()
     try:

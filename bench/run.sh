@@ -3,6 +3,7 @@
 #   bench/run.sh idle | broadcast | overload | marketplace | marketplace-sqlite | marketplace-pg
 #              | cluster | cluster-redis | cluster-nats | pgbench | profile | report | all   [extra sky_bench.py flags]
 #   bench/run.sh reports | reports-sqlite | reports-pg   [--orders N --shops S --n R]   (bench/reports_bench.py)
+#   bench/run.sh menu | menu-sqlite | menu-pg   [--shops S --secs T --conns C]   (bench/menu_bench.py, needs wrk)
 # Results: bench/results/runs.jsonl (one JSON line per run), bench/results/*.md and *.svg (report).
 set -euo pipefail
 REPO="$(cd "$(dirname "$0")/.." && pwd)"
@@ -16,6 +17,12 @@ case "$what" in
     [[ -x ${SKY_BIN:-$REPO/target/release/sky-takeout} ]] || (cd "$REPO" && cargo build --release >&2)
     backend="${what#reports}"; backend="${backend#-}"
     exec python3 "$REPO/bench/reports_bench.py" "${backend:-both}" "$@" ;;
+  menu|menu-sqlite|menu-pg)
+    # Our server, wrk (Debian: apt-get install wrk) and, for pg, PostgreSQL.
+    [[ -x ${SKY_BIN:-$REPO/target/release/sky-takeout} ]] || (cd "$REPO" && cargo build --release >&2)
+    command -v wrk >/dev/null || { echo "bench/run.sh menu needs wrk (apt-get install wrk)" >&2; exit 2; }
+    backend="${what#menu}"; backend="${backend#-}"
+    exec python3 "$REPO/bench/menu_bench.py" "${backend:-both}" "$@" ;;
   profile)
     "$REPO/bench/setup.sh"
     exec "$REPO/bench/profile.sh" "$@" ;;
