@@ -28,7 +28,8 @@ MT=$(python3 -c "import json;print(json.load(open('$DATA/profile-tokens.json'))[
 CT=$(python3 -c "import json;print(json.load(open('$DATA/profile-tokens.json'))['customer_token'])")
 PORT=${SKY_BENCH_PORT:-28080}
 ENVV=(SKY_LISTEN=127.0.0.1:$PORT DATABASE_URL="sqlite://$DATA/profile.db" SKY_JWT_SECRET="$(python3 -c "import sys;sys.path.insert(0,'$REPO/bench');import sky_bench as b;print(b.JWT_SECRET)")"
-      SKY_REALERT_DELAY_SECS=0 SKY_PAYMENT_TIMEOUT_MINS=100000 RUST_LOG=warn)
+      SKY_REALERT_DELAY_SECS=0 SKY_PAYMENT_TIMEOUT_MINS=100000 RUST_LOG=warn
+      SKY_MAX_SOCKETS_PER_SHOP=19600 SKY_MAX_SOCKETS=19600 SKY_MAX_HANDSHAKES=19600)
 ulimit -n "$(ulimit -Hn)"
 case "$TOOL" in
   perf)      env "${ENVV[@]}" "$BIN" >"$DATA/profile-server.log" 2>&1 & ;;

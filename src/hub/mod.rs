@@ -12,6 +12,7 @@ pub mod broker;
 pub mod delivery;
 pub mod ingest;
 pub mod limits;
+pub mod memo;
 pub mod ring;
 mod trim;
 pub mod watch;
@@ -304,6 +305,7 @@ impl Hub {
                 conns: Vec::new(),
                 ring: Arc::default(),
                 cap: 0,
+                memo: memo::Memo::default(),
             });
             feed.cap = feed.cap.max(queue);
             // Reads start after everything already in the ring.
@@ -412,6 +414,7 @@ impl Hub {
             return false;
         }
         feed.last_seq = a.seq;
+        feed.memo.changed();
         let d = Arc::new(Delivery::of(&Event::Alert(a.clone())));
         fan_out(feed, &d);
         true
@@ -420,6 +423,7 @@ impl Hub {
     pub(crate) fn deliver_other(&self, event: &Event) {
         let mut feeds = self.inner.feeds.lock().expect("feeds lock");
         if let Some(feed) = feeds.get_mut(&event.shop_id()) {
+            feed.memo.changed();
             fan_out(feed, &Arc::new(Delivery::of(event)));
         }
     }

@@ -86,6 +86,8 @@ pub(super) struct ShopFeed {
     pub(super) ring: Arc<Ring>,
     /// The largest queue of the feed's sockets: the ring never holds more unread deliveries.
     pub(super) cap: u64,
+    /// What it remembers of the shop's log between events (`memo`).
+    pub(super) memo: super::memo::Memo,
 }
 
 /// A connection's deliveries: its position in the shop's ring.

@@ -12,8 +12,10 @@ use super::handshake::{
 };
 use super::session::{self, CLOSE_SESSION_ENDED, Reply, Session};
 use crate::auth::identity::{Merchant, still_current};
+use crate::domain::alert::AlertRecord;
 use crate::domain::frames::legacy_frame;
 use crate::hub::ConnKind;
+use crate::hub::memo::Recall;
 
 /// Upgrades after the origin and session checks. `sid` is the page's random id: any value,
 /// and a repeated one never evicts another live socket.
@@ -92,17 +94,7 @@ async fn serve(
         )
         .await;
     }
-    let backlog = match s
-        .alerts
-        .undelivered(shop_id, reg.live_after, s.settings.replay_limit)
-        .await
-    {
-        Ok(rows) => rows,
-        Err(e) => {
-            tracing::warn!(error = %e, "reading undelivered alerts failed");
-            Vec::new()
-        }
-    };
+    let backlog = backlog(&s, shop_id, reg.live_after).await;
     if !backlog.is_empty() {
         metrics::counter!("sky_replays_total", "kind" => "legacy").increment(1);
         metrics::counter!("sky_replayed_alerts_total", "kind" => "legacy")
@@ -124,6 +116,36 @@ async fn serve(
         Reply::Nothing
     })
     .await;
+}
+
+/// The alerts no screen of the shop has received, up to `upto`: none without a database round
+/// trip when the feed remembers the backlog empty (no event since it was read, `hub::memo`).
+async fn backlog(s: &Sockets, shop_id: i64, upto: i64) -> Vec<AlertRecord> {
+    let token = match s.hub.recall_backlog_empty(shop_id) {
+        Recall::Known(()) => {
+            metrics::counter!("sky_handshake_log_reads_total", "what" => "backlog", "outcome" => "remembered").increment(1);
+            return Vec::new();
+        }
+        Recall::Read(token) => token,
+    };
+    metrics::counter!("sky_handshake_log_reads_total", "what" => "backlog", "outcome" => "read")
+        .increment(1);
+    match s
+        .alerts
+        .undelivered(shop_id, upto, s.settings.replay_limit)
+        .await
+    {
+        Ok(rows) => {
+            if rows.is_empty() {
+                s.hub.remember_backlog_empty(shop_id, token);
+            }
+            rows
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "reading undelivered alerts failed");
+            Vec::new()
+        }
+    }
 }
 
 /// The OpenAPI description of these routes.

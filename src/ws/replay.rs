@@ -4,12 +4,15 @@
 //! a `truncated` notice naming the range to fetch over REST) and then `live`. One
 //! implementation, so both protocols send the same events and count the same metrics.
 
+use std::sync::Arc;
+
 use axum::extract::ws::Utf8Bytes;
 
 use super::Sockets;
 use crate::auth::identity::Merchant;
 use crate::domain::frames::{live_frame, rich_alert_frame, truncated_frame, welcome_frame};
 use crate::hub::limits::Full;
+use crate::hub::memo::Recall;
 use crate::hub::{ConnKind, Registration};
 
 /// Why an opening failed.
@@ -83,11 +86,7 @@ pub async fn open(
             db_seq,
         )
         .map_err(OpenError::Full)?;
-    let unhandled = s
-        .alerts
-        .unhandled_ids(shop_id, WELCOME_UNHANDLED)
-        .await
-        .map_err(log)?;
+    let unhandled = unhandled_ids(s, shop_id).await.map_err(log)?;
     let now = reg.live_after;
     let mut events = vec![Opened::new(
         "welcome",
@@ -106,6 +105,27 @@ pub async fn open(
         reg,
         events,
     })
+}
+
+/// The shop's unhandled alert ids for `welcome`: what its feed remembers (no database round
+/// trip while no event arrived, see `hub::memo`), else read from the log and remembered.
+async fn unhandled_ids(s: &Sockets, shop_id: i64) -> anyhow::Result<Arc<[i64]>> {
+    let token = match s.hub.recall_unhandled(shop_id) {
+        Recall::Known(ids) => {
+            metrics::counter!("sky_handshake_log_reads_total", "what" => "unhandled", "outcome" => "remembered").increment(1);
+            return Ok(ids);
+        }
+        Recall::Read(token) => token,
+    };
+    metrics::counter!("sky_handshake_log_reads_total", "what" => "unhandled", "outcome" => "read")
+        .increment(1);
+    let ids: Arc<[i64]> = s
+        .alerts
+        .unhandled_ids(shop_id, WELCOME_UNHANDLED)
+        .await?
+        .into();
+    s.hub.remember_unhandled(shop_id, token, ids.clone());
+    Ok(ids)
 }
 
 /// The sequence a new registration of the shop starts from, for a client that last saw
