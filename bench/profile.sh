@@ -33,7 +33,7 @@ ENVV=(SKY_LISTEN=127.0.0.1:$PORT DATABASE_URL="sqlite://$DATA/profile.db" SKY_JW
 ulimit -n "$(ulimit -Hn)"
 case "$TOOL" in
   perf)      env "${ENVV[@]}" "$BIN" >"$DATA/profile-server.log" 2>&1 & ;;
-  heaptrack) env "${ENVV[@]}" SKY_ALLOW_ANONYMOUS_WS=true SKY_MAX_SOCKETS_PER_SHOP=19600 SKY_MAX_SOCKETS=19600 SKY_MAX_HANDSHAKES=19600 heaptrack -o "$DATA/heaptrack" "$BIN" >"$DATA/profile-server.log" 2>&1 & ;;
+  heaptrack) env "${ENVV[@]}" SKY_ALLOW_ANONYMOUS_WS=true heaptrack -o "$DATA/heaptrack" "$BIN" >"$DATA/profile-server.log" 2>&1 & ;;
   callgrind) env "${ENVV[@]}" valgrind --tool=callgrind --callgrind-out-file="$DATA/callgrind.out" "$BIN" >"$DATA/profile-server.log" 2>&1 & ;;
   *) echo "perf|callgrind|heaptrack" >&2; exit 2 ;;
 esac
