@@ -1,6 +1,10 @@
 //! Alert use cases: acknowledging, reading the log for replays, and re-alerting orders
 //! that still wait for acceptance.
 
+use std::sync::Arc;
+
+use tokio::sync::{Semaphore, SemaphorePermit};
+
 use super::relay::Relay;
 use crate::config::RealertSettings;
 use crate::domain::alert::{AlertRecord, TYPE_NEW_ORDER};
@@ -14,15 +18,37 @@ pub struct Alerts {
     store: Store,
     clock: Clock,
     relay: Relay,
+    /// The log reads of sockets and streams opening (sequence, `welcome`'s unhandled ids,
+    /// replay, the stock page's backlog) use at most half the pool's connections at once, so
+    /// a burst of openings cannot queue payments and merchants behind it: 10,000 silent
+    /// sockets opening at once on SQLite's 4 connections made the payments' p99 12 times
+    /// worse and timed openings out (`scripts/faults/silent_clients.py`).
+    opening_reads: Arc<Semaphore>,
 }
 
 impl Alerts {
     /// Use cases over this store, clock and relay.
     pub fn new(store: Store, clock: Clock, relay: Relay) -> Alerts {
+        let opening_reads = Arc::new(Semaphore::new(opening_read_slots(
+            store.pool().options().get_max_connections(),
+        )));
         Alerts {
             store,
             clock,
             relay,
+            opening_reads,
+        }
+    }
+
+    /// A slot for one log read of an opening, waited for at most the pool's own wait; when
+    /// none frees up in that time the reader gets the pool's timeout (the database is as
+    /// good as unavailable for it).
+    async fn opening_slot(&self) -> Result<SemaphorePermit<'_>, StoreError> {
+        match tokio::time::timeout(crate::store::ACQUIRE_TIMEOUT, self.opening_reads.acquire())
+            .await
+        {
+            Ok(Ok(permit)) => Ok(permit),
+            _ => Err(StoreError::Db(sqlx::Error::PoolTimedOut)),
         }
     }
 
@@ -48,12 +74,14 @@ impl Alerts {
         Ok(Some(ids))
     }
 
-    /// The shop's last sequence number.
+    /// The shop's last sequence number (an opening's read, see `opening_reads`).
     pub async fn max_seq(&self, shop_id: i64) -> Result<i64, StoreError> {
+        let _slot = self.opening_slot().await?;
         sql::max_seq(self.store.pool(), shop_id).await
     }
 
-    /// Alerts with `after < seq <= upto`, oldest first, with their handled flag.
+    /// Alerts with `after < seq <= upto`, oldest first, with their handled flag (a replay: an
+    /// opening's read).
     pub async fn since(
         &self,
         shop_id: i64,
@@ -61,21 +89,25 @@ impl Alerts {
         upto: i64,
         limit: i64,
     ) -> Result<Vec<(AlertRecord, bool)>, StoreError> {
+        let _slot = self.opening_slot().await?;
         sql::range(self.store.pool(), shop_id, after, upto, limit).await
     }
 
-    /// Alerts no screen has received (and nobody handled), up to `upto`, oldest first.
+    /// Alerts no screen has received (and nobody handled), up to `upto`, oldest first (the
+    /// stock page's backlog: an opening's read).
     pub async fn undelivered(
         &self,
         shop_id: i64,
         upto: i64,
         limit: i64,
     ) -> Result<Vec<AlertRecord>, StoreError> {
+        let _slot = self.opening_slot().await?;
         sql::undelivered(self.store.pool(), shop_id, upto, limit).await
     }
 
-    /// Ids of unhandled alerts, newest first.
+    /// Ids of unhandled alerts, newest first (`welcome`: an opening's read).
     pub async fn unhandled_ids(&self, shop_id: i64, limit: i64) -> Result<Vec<i64>, StoreError> {
+        let _slot = self.opening_slot().await?;
         sql::unhandled_ids(self.store.pool(), shop_id, limit).await
     }
 
@@ -133,5 +165,23 @@ impl Alerts {
             raised += 1;
         }
         Ok(raised)
+    }
+}
+
+/// Slots for openings' log reads: half the pool (at least one), so the other half is always
+/// left to payments, order actions and pages.
+fn opening_read_slots(pool_connections: u32) -> usize {
+    (pool_connections as usize / 2).max(1)
+}
+
+#[cfg(test)]
+mod opening_tests {
+    use super::opening_read_slots;
+
+    #[test]
+    fn openings_leave_half_the_pool_to_everyone_else() {
+        assert_eq!(opening_read_slots(4), 2, "SQLite's pool");
+        assert_eq!(opening_read_slots(16), 8, "PostgreSQL's pool");
+        assert_eq!(opening_read_slots(1), 1);
     }
 }
