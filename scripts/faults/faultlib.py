@@ -264,6 +264,7 @@ class Screen:
         self.max_backoff = max_backoff
         self.live = False
         self.stopped = False
+        self.on_alert = None       # called with each alert event (e.g. to time it)
 
     async def fetch_gap(self, port, from_seq, to_seq):
         before = to_seq + 1
@@ -303,6 +304,8 @@ class Screen:
                             self.dup_across += 1
                         self.seen.add(s)
                         self.last_seq = max(self.last_seq, s)
+                        if self.on_alert:
+                            self.on_alert(ev)
                     elif e == "live":
                         self.live = True
                         attempt = 0
@@ -325,9 +328,11 @@ class Payers:
     """Customers that place and pay orders in a loop over `ports`, tolerating a server that
     is down (connection refused, reset): each acknowledged payment is recorded."""
 
-    def __init__(self, ports, n=4, port_of=None):
+    def __init__(self, ports, n=4, port_of=None, pace=0.0):
         self.ports = ports
         self.n = n
+        self.pace = pace        # seconds each customer waits between orders (0: none)
+        self.pay_started = {}   # order id -> monotonic time its payment request was sent
         self.paid = {}          # order number -> order id, for every payment answered code 1
         self.errors = {}        # what failed payments and requests answered
         self.stopped = False
@@ -359,11 +364,14 @@ class Payers:
                     continue
                 number, oid = v["data"]["orderNumber"], v["data"]["id"]
                 self.attempts += 1
+                self.pay_started[oid] = time.monotonic()
                 st, v = await http(port, "PUT", "/user/order/payment", {"orderNumber": number, "payMethod": 1}, h)
                 if isinstance(v, dict) and v.get("code") == 1:
                     self.paid[number] = oid
                 else:
                     self._err(f"payment HTTP {st}: {v.get('msg') if isinstance(v, dict) else str(v)[:60]}")
+                if self.pace:
+                    await asyncio.sleep(self.pace)
             except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError, KeyError, TypeError, IndexError, ValueError) as e:
                 self._err(type(e).__name__)
                 await asyncio.sleep(0.02)
