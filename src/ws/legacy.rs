@@ -8,7 +8,8 @@ use axum::response::{IntoResponse, Response};
 
 use super::Sockets;
 use super::handshake::{
-    Admitted, Refused, admit, authenticate, origin_allowed, refuse, refused_after_upgrade,
+    Admitted, Refused, admit, authenticate, log_unavailable, origin_allowed, refuse,
+    refused_after_upgrade,
 };
 use super::session::{self, CLOSE_SESSION_ENDED, Reply, Session};
 use crate::auth::identity::{Merchant, still_current};
@@ -68,8 +69,13 @@ async fn serve(
     mut socket: WebSocket,
     _admitted: Admitted,
 ) {
-    let Ok(db_seq) = super::replay::start_seq(&s, shop_id, None).await else {
-        return;
+    let db_seq = match super::replay::start_seq(&s, shop_id, None).await {
+        Ok(seq) => seq,
+        Err(e) => {
+            tracing::warn!(error = %e, "opening the legacy socket failed");
+            let (code, reason) = log_unavailable();
+            return session::close(&mut socket, code, reason).await;
+        }
     };
     let queue = s.settings.socket_queue;
     let session = merchant.map(|m| (m.employee_id, m.session));
@@ -99,8 +105,11 @@ async fn serve(
     {
         Ok(rows) => rows,
         Err(e) => {
+            // Going live without the backlog would lose it for this page: close instead, so
+            // the page shows its error and the reload reads the backlog again.
             tracing::warn!(error = %e, "reading undelivered alerts failed");
-            Vec::new()
+            let (code, reason) = log_unavailable();
+            return session::close(&mut socket, code, reason).await;
         }
     };
     if !backlog.is_empty() {
