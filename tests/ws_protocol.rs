@@ -426,3 +426,50 @@ async fn pings_before_auth_are_answered_and_do_not_end_the_wait() {
     assert_eq!(op, 1);
     assert!(String::from_utf8_lossy(&welcome).contains("welcome"));
 }
+
+/// A socket whose opening cannot read the alert log (here: every connection of the SQLite
+/// pool held, as a reconnect storm holds them) is closed with 1013 "try again later" once the
+/// pool's wait ends, on both protocols, within the dashboard's 15 s connect timeout; never
+/// left to end in a bare TCP drop (which a browser reports as 1006) after sqlx's 30 s.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_opening_that_cannot_read_the_log_closes_with_1013() {
+    use futures_util::SinkExt;
+    use tokio_tungstenite::tungstenite::Message;
+
+    let app = common::spawn(Backend::Sqlite).await;
+    let admin = app.admin().await;
+    // A screen already open: the session is known and the shop's feed exists, so the
+    // handshakes below get as far as the log reads (the replay, the stock page's backlog).
+    let (mut open, _) = admin.rich_ws(None).await;
+    // An alert the new sockets must read (a replay from `lastSeq` 0, the stock page's
+    // backlog): a connect with nothing to read would not need the log at all (`hub::memo`).
+    let c = app.customer("storm").await;
+    c.paid_order(app.first_dish(1).await).await;
+    assert!(
+        common::next_json(&mut open, Duration::from_secs(5))
+            .await
+            .is_some()
+    );
+    let mut held = Vec::new();
+    for _ in 0..4 {
+        held.push(app.state.store.pool().acquire().await.unwrap());
+    }
+    let url = format!("{}/ws/v2/alerts", app.ws_base);
+    let mut rich = common::connect(&url, None, None).await.unwrap();
+    let auth = format!(r#"{{"type":"auth","token":"{}","lastSeq":0}}"#, admin.token);
+    rich.send(Message::text(auth)).await.unwrap();
+    let url = format!("{}/ws/storm", app.ws_base);
+    let origin = format!("http://{}", app.host);
+    let mut legacy = common::connect(&url, Some(&admin.cookie), Some(&origin))
+        .await
+        .unwrap();
+    let wait = Duration::from_secs(14);
+    let (rich_code, legacy_code) = tokio::join!(
+        common::close_code(&mut rich, wait),
+        common::close_code(&mut legacy, wait)
+    );
+    drop(held);
+    assert_eq!(rich_code, Some(1013), "/ws/v2/alerts");
+    assert_eq!(legacy_code, Some(1013), "/ws/{{sid}}");
+    app.shutdown().await;
+}

@@ -78,21 +78,7 @@ async def main(a):
         t.cancel()
     all_seqs = set(range(1, seq + 1))
     acknowledged = list(payers.paid)
-    missing_alert = 0
-    not_paid = 0
-    for k in range(0, len(acknowledged), 500):
-        chunk = acknowledged[k:k + 500]
-        inl = ",".join(f"'{n}'" for n in chunk)
-        rows = db.rows(f"SELECT o.number, o.checkout_time IS NOT NULL, "
-                       f"(SELECT COUNT(*) FROM alert_log a WHERE a.order_id = o.id AND a.type = 1 AND a.realert = 0) "
-                       f"FROM orders o WHERE o.number IN ({inl})")
-        found = {r[0]: r for r in rows}
-        for n in chunk:
-            r = found.get(n)
-            if r is None or str(r[1]) not in ("1", "t", "True"):
-                not_paid += 1
-            elif int(r[2]) != 1:
-                missing_alert += 1
+    not_paid, missing_alert = db.acknowledged_check(acknowledged)
     server.stop()
     result = {
         "fault": "crash-loop", "backend": a.backend, "date": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),

@@ -124,11 +124,12 @@ class Server:
 
 # ----------------------------------------------------------------------------- HTTP
 
-async def http(port, method, path, body=None, headers=None, timeout=10.0):
-    """One request on its own connection: (status, parsed JSON or text). Raises OSError when
-    the server is unreachable or the connection breaks."""
+async def http(port, method, path, body=None, headers=None, timeout=10.0, source=None):
+    """One request on its own connection (from the loopback address `source`, default the
+    kernel's choice): (status, parsed JSON or text). Raises OSError when the server is
+    unreachable or the connection breaks."""
     async def go():
-        r, w = await asyncio.open_connection("127.0.0.1", port)
+        r, w = await asyncio.open_connection("127.0.0.1", port, local_addr=(source, 0) if source else None)
         try:
             data = b"" if body is None else json.dumps(body).encode()
             h = {"Host": f"127.0.0.1:{port}", "Connection": "close", "Content-Length": str(len(data))}
@@ -183,9 +184,11 @@ class Ws:
         self.r, self.w = r, w
 
     @staticmethod
-    async def connect(port, path, headers=None, timeout=10.0):
+    async def connect(port, path, headers=None, timeout=10.0, source=None):
+        """A socket from the loopback address `source` (default the kernel's choice); a reply
+        other than 101 raises ConnectionRefusedError naming its status line."""
         async def go():
-            r, w = await asyncio.open_connection("127.0.0.1", port)
+            r, w = await asyncio.open_connection("127.0.0.1", port, local_addr=(source, 0) if source else None)
             key = base64.b64encode(os.urandom(16)).decode()
             h = {"Host": f"127.0.0.1:{port}", "Upgrade": "websocket", "Connection": "Upgrade",
                  "Sec-WebSocket-Key": key, "Sec-WebSocket-Version": "13"}
@@ -328,12 +331,15 @@ class Payers:
     """Customers that place and pay orders in a loop over `ports`, tolerating a server that
     is down (connection refused, reset): each acknowledged payment is recorded."""
 
-    def __init__(self, ports, n=4, port_of=None, pace=0.0):
+    def __init__(self, ports, n=4, port_of=None, pace=0.0, dishes=(1,), rate=None):
         self.ports = ports
         self.n = n
         self.pace = pace        # seconds each customer waits between orders (0: none)
         self.pay_started = {}   # order id -> monotonic time its payment request was sent
+        self.dishes = list(dishes)  # each order is one of these dishes (so: of its shop)
+        self.rate = rate            # payments per second over all customers (None: as fast as answered)
         self.paid = {}          # order number -> order id, for every payment answered code 1
+        self.paid_at = {}       # order number -> time.time() of its code-1 answer
         self.errors = {}        # what failed payments and requests answered
         self.stopped = False
         self.attempts = 0
@@ -356,10 +362,15 @@ class Payers:
                     st, v = await http(port, "GET", "/user/addressBook/list", None, h)
                     addr = v["data"][-1]["id"]
                 h = {"authentication": token}
-                st, v = await http(port, "POST", "/user/shoppingCart/add", {"dishId": 1, "dishFlavor": ""}, h)
+                if self.rate:
+                    await asyncio.sleep(random.expovariate(self.rate / self.n))
+                st, v = await http(port, "POST", "/user/shoppingCart/add", {"dishId": random.choice(self.dishes), "dishFlavor": ""}, h)
                 st, v = await http(port, "POST", "/user/order/submit", {"addressBookId": addr, "payMethod": 1, "remark": "", "estimatedDeliveryTime": "2030-01-01 12:00:00", "tablewareNumber": 1}, h)
                 if not isinstance(v, dict) or v.get("code") != 1:
                     self._err(f"submit HTTP {st}: {v.get('msg') if isinstance(v, dict) else v}")
+                    if len(self.dishes) > 1:
+                        # The cart holds one shop's dishes: empty it before the next shop's.
+                        await http(port, "DELETE", "/user/shoppingCart/clean", None, h)
                     await asyncio.sleep(0.05)
                     continue
                 number, oid = v["data"]["orderNumber"], v["data"]["id"]
@@ -368,6 +379,7 @@ class Payers:
                 st, v = await http(port, "PUT", "/user/order/payment", {"orderNumber": number, "payMethod": 1}, h)
                 if isinstance(v, dict) and v.get("code") == 1:
                     self.paid[number] = oid
+                    self.paid_at[number] = time.time()
                 else:
                     self._err(f"payment HTTP {st}: {v.get('msg') if isinstance(v, dict) else str(v)[:60]}")
                 if self.pace:
@@ -419,6 +431,26 @@ class Db:
 
     def scalar(self, sql):
         return self.rows(sql)[0][0]
+
+    def acknowledged_check(self, numbers):
+        """For payments that answered code 1 (order numbers): (how many orders are not paid in
+        the database, how many paid ones lack exactly one new-order alert row)."""
+        not_paid = missing_alert = 0
+        numbers = list(numbers)
+        for k in range(0, len(numbers), 500):
+            chunk = numbers[k:k + 500]
+            inl = ",".join(f"'{n}'" for n in chunk)
+            rows = self.rows(f"SELECT o.number, o.checkout_time IS NOT NULL, "
+                             f"(SELECT COUNT(*) FROM alert_log a WHERE a.order_id = o.id AND a.type = 1 AND a.realert = 0) "
+                             f"FROM orders o WHERE o.number IN ({inl})")
+            found = {r[0]: r for r in rows}
+            for n in chunk:
+                r = found.get(n)
+                if r is None or str(r[1]) not in ("1", "t", "True"):
+                    not_paid += 1
+                elif int(r[2]) != 1:
+                    missing_alert += 1
+        return not_paid, missing_alert
 
     def invariants(self):
         return {name: int(self.scalar(sql)) for name, sql in INVARIANTS}

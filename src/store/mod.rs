@@ -80,8 +80,10 @@ impl StoreError {
     }
 }
 
-/// How long a query waits for a PostgreSQL connection before it fails as unavailable
-/// (sqlx's default is 30 s: during a database outage every request would hang that long).
+/// How long a query waits for a pool connection before it fails as unavailable (sqlx's
+/// default is 30 s: during a PostgreSQL outage every request would hang that long, and in a
+/// reconnect storm on SQLite's four connections a socket's opening outlived the client's own
+/// 15 s connect timeout, so the server kept working for screens that had already retried).
 pub const ACQUIRE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// The pool plus what is needed to write safely on either backend.
@@ -139,6 +141,7 @@ impl Store {
                 let opts = AnyConnectOptions::from_str(&url)?;
                 let pool = AnyPoolOptions::new()
                     .max_connections(4)
+                    .acquire_timeout(ACQUIRE_TIMEOUT)
                     .after_connect(|conn, _| {
                         Box::pin(async move {
                             for pragma in [

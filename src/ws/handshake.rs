@@ -62,6 +62,19 @@ pub fn refuse(reason: &'static str) -> Response {
         .into_response()
 }
 
+/// The close frame for a socket whose opening could not read the alert log (the database is
+/// down, or every connection of its pool stayed busy for the pool's wait, as in a reconnect
+/// storm): 1013 "try again later", counted as `reason="database"`. Never a bare TCP drop: the
+/// dashboard reconnects with its backoff and replays from its last sequence, and the stock page
+/// shows its error (its merchant reloads) instead of silently missing its backlog.
+pub fn log_unavailable() -> (u16, &'static str) {
+    count_refusal("database");
+    (
+        super::session::CLOSE_TRY_AGAIN,
+        "alert log unavailable, try again",
+    )
+}
+
 /// The close frame for a socket the hub refused after its upgrade (the richer protocol
 /// learns its shop from the auth message): 1013 "try again later", counted.
 pub fn refused_after_upgrade(full: Full) -> (u16, &'static str) {

@@ -8,7 +8,8 @@ use axum::response::{IntoResponse, Response};
 
 use super::Sockets;
 use super::handshake::{
-    Admitted, Refused, admit, authenticate, origin_allowed, refuse, refused_after_upgrade,
+    Admitted, Refused, admit, authenticate, log_unavailable, origin_allowed, refuse,
+    refused_after_upgrade,
 };
 use super::session::{self, CLOSE_SESSION_ENDED, Reply, Session};
 use crate::auth::identity::{Merchant, still_current};
@@ -70,8 +71,13 @@ async fn serve(
     mut socket: WebSocket,
     _admitted: Admitted,
 ) {
-    let Ok(db_seq) = super::replay::start_seq(&s, shop_id, None).await else {
-        return;
+    let db_seq = match super::replay::start_seq(&s, shop_id, None).await {
+        Ok(seq) => seq,
+        Err(e) => {
+            tracing::warn!(error = %e, "opening the legacy socket failed");
+            let (code, reason) = log_unavailable();
+            return session::close(&mut socket, code, reason).await;
+        }
     };
     let queue = s.settings.socket_queue;
     let session = merchant.map(|m| (m.employee_id, m.session));
@@ -94,7 +100,16 @@ async fn serve(
         )
         .await;
     }
-    let backlog = backlog(&s, shop_id, reg.live_after).await;
+    let backlog = match backlog(&s, shop_id, reg.live_after).await {
+        Ok(rows) => rows,
+        Err(e) => {
+            // Going live without the backlog would lose it for this page: close instead, so
+            // the page shows its error and the reload reads the backlog again.
+            tracing::warn!(error = %e, "reading undelivered alerts failed");
+            let (code, reason) = log_unavailable();
+            return session::close(&mut socket, code, reason).await;
+        }
+    };
     if !backlog.is_empty() {
         metrics::counter!("sky_replays_total", "kind" => "legacy").increment(1);
         metrics::counter!("sky_replayed_alerts_total", "kind" => "legacy")
@@ -120,32 +135,24 @@ async fn serve(
 
 /// The alerts no screen of the shop has received, up to `upto`: none without a database round
 /// trip when the feed remembers the backlog empty (no event since it was read, `hub::memo`).
-async fn backlog(s: &Sockets, shop_id: i64, upto: i64) -> Vec<AlertRecord> {
+async fn backlog(s: &Sockets, shop_id: i64, upto: i64) -> anyhow::Result<Vec<AlertRecord>> {
     let token = match s.hub.recall_backlog_empty(shop_id) {
         Recall::Known(()) => {
             metrics::counter!("sky_handshake_log_reads_total", "what" => "backlog", "outcome" => "remembered").increment(1);
-            return Vec::new();
+            return Ok(Vec::new());
         }
         Recall::Read(token) => token,
     };
     metrics::counter!("sky_handshake_log_reads_total", "what" => "backlog", "outcome" => "read")
         .increment(1);
-    match s
+    let rows = s
         .alerts
         .undelivered(shop_id, upto, s.settings.replay_limit)
-        .await
-    {
-        Ok(rows) => {
-            if rows.is_empty() {
-                s.hub.remember_backlog_empty(shop_id, token);
-            }
-            rows
-        }
-        Err(e) => {
-            tracing::warn!(error = %e, "reading undelivered alerts failed");
-            Vec::new()
-        }
+        .await?;
+    if rows.is_empty() {
+        s.hub.remember_backlog_empty(shop_id, token);
     }
+    Ok(rows)
 }
 
 /// The OpenAPI description of these routes.

@@ -14,7 +14,9 @@ use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
 use super::Sockets;
-use super::handshake::{Admitted, Refused, admit, origin_allowed, refuse, refused_after_upgrade};
+use super::handshake::{
+    Admitted, Refused, admit, log_unavailable, origin_allowed, refuse, refused_after_upgrade,
+};
 use super::replay::OpenError;
 use super::session::{
     self, BINARY_REFUSED, CLOSE_BAD_MESSAGE, CLOSE_RESTART, CLOSE_SESSION_ENDED,
@@ -178,7 +180,8 @@ async fn serve(
         }
         Err(OpenError::Log(e)) => {
             tracing::warn!(error = %e, "opening the alert socket failed");
-            return;
+            let (code, reason) = log_unavailable();
+            return session::close(&mut socket, code, reason).await;
         }
     };
     if !still_current(&s.tokens, &m) {

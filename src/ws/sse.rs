@@ -56,7 +56,7 @@ pub async fn stream(State(s): State<Sockets>, req: Request) -> Response {
         Err(OpenError::Full(full)) => return refuse(full.reason()),
         Err(OpenError::Log(e)) => {
             tracing::warn!(error = %e, "opening the alert stream failed");
-            return axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response();
+            return refuse("database");
         }
     };
     if !still_current(&s.tokens, &m) {
