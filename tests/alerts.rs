@@ -584,6 +584,59 @@ async fn welcome_lists_what_is_unhandled_now(backend: Backend) {
     app.shutdown().await;
 }
 
+/// The stock page's backlog holds what no screen received, and also what was raised after the
+/// page's upgrade although another screen got it first: in a reconnect storm a page's opening
+/// can wait for the log while a dashboard of the same shop receives a new alert, and that
+/// alert must not be lost to the page (the storm script counted 52 such losses).
+async fn a_stock_page_backlog_keeps_alerts_raised_after_its_upgrade(backend: Backend) {
+    let app = common::spawn(backend).await;
+    let admin = app.admin().await;
+    let c = app.customer("backlog-since").await;
+    let dish = app.first_dish(1).await;
+    let (mut dashboard, _) = admin.rich_ws(None).await;
+    let upgraded_at = app.state.alerts.now_ms();
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let (order_id, _) = c.paid_order(dish).await;
+    let a = next_json(&mut dashboard, WAIT).await.unwrap();
+    let seq = a["seq"].as_i64().unwrap();
+    let pool = app.state.store.pool().clone();
+    assert!(
+        eventually(WAIT, || async {
+            let n: i64 =
+                sqlx::query_scalar("SELECT COUNT(*) FROM alert_log WHERE delivered_at IS NULL")
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap();
+            n == 0
+        })
+        .await,
+        "the dashboard's delivery is recorded"
+    );
+    let later = app.state.alerts.now_ms() + 1000;
+    let since_upgrade = app
+        .state
+        .alerts
+        .undelivered(1, seq, upgraded_at, 100)
+        .await
+        .unwrap();
+    assert_eq!(
+        since_upgrade.iter().map(|r| r.order_id).collect::<Vec<_>>(),
+        vec![order_id],
+        "raised after the upgrade: in the backlog though delivered elsewhere"
+    );
+    let after = app
+        .state
+        .alerts
+        .undelivered(1, seq, later, 100)
+        .await
+        .unwrap();
+    assert!(
+        after.is_empty(),
+        "delivered before the page's upgrade: not again"
+    );
+    app.shutdown().await;
+}
+
 backend_tests! {
     offline => offline_alerts_arrive_on_connect,
     replay => reconnect_replays_exactly_the_missed,
@@ -595,6 +648,7 @@ backend_tests! {
     realert => realerts_fire_and_stop,
     idempotent_pay => concurrent_payments_raise_one_alert,
     welcome_now => welcome_lists_what_is_unhandled_now,
+    backlog_since => a_stock_page_backlog_keeps_alerts_raised_after_its_upgrade,
 }
 
 /// A socket that stops reading is closed with 4008 (and counted: the legacy series of

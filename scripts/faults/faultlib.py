@@ -172,9 +172,10 @@ async def merchant_token(port, username="admin", password=ADMIN_PASSWORD):
 # ----------------------------------------------------------------------------- WebSocket
 
 class WsClosed(Exception):
-    def __init__(self, code):
-        super().__init__(f"closed {code}")
+    def __init__(self, code, reason=""):
+        super().__init__(f"closed {code} {reason}")
         self.code = code
+        self.reason = reason
 
 
 class Ws:
@@ -241,7 +242,7 @@ class Ws:
                     self.w.close()
                 except OSError:
                     pass
-                raise WsClosed(code)
+                raise WsClosed(code, payload[2:].decode(errors="replace"))
 
     def close(self):
         try:

@@ -133,6 +133,7 @@ class Dashboard(f.Screen):
                     if c.code == 1013:
                         self._count(self.refusals, "1013")
                     if c.code in (4001, 4003):
+                        self._count(self.closes, f"{c.code} {c.reason}")
                         self.unauthorized = self.stopped = True
                 except (OSError, asyncio.IncompleteReadError, asyncio.TimeoutError, ValueError):
                     self._count(self.closes, "drop")

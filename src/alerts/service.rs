@@ -93,16 +93,24 @@ impl Alerts {
         sql::range(self.store.pool(), shop_id, after, upto, limit).await
     }
 
-    /// Alerts no screen has received (and nobody handled), up to `upto`, oldest first (the
-    /// stock page's backlog: an opening's read).
+    /// The stock page's backlog, up to `upto`, oldest first: the alerts no screen has received
+    /// (and nobody handled), and those raised at or after `since` (ms: the page's upgrade, so
+    /// an alert raised while its opening waited is not lost because another screen got it).
+    /// An opening's read.
     pub async fn undelivered(
         &self,
         shop_id: i64,
         upto: i64,
+        since: i64,
         limit: i64,
     ) -> Result<Vec<AlertRecord>, StoreError> {
         let _slot = self.opening_slot().await?;
-        sql::undelivered(self.store.pool(), shop_id, upto, limit).await
+        sql::undelivered(self.store.pool(), shop_id, upto, since, limit).await
+    }
+
+    /// Now on the clock the alerts' times are written with (ms).
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
     }
 
     /// Ids of unhandled alerts, newest first (`welcome`: an opening's read).

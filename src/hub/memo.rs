@@ -32,8 +32,9 @@ pub(super) struct Memo {
     generation: u64,
     /// The unhandled alert ids (newest first) read under `generation`, and when.
     unhandled: Option<(Instant, Arc<[i64]>)>,
-    /// When the backlog of undelivered alerts was read empty under `generation`.
-    backlog_empty: Option<Instant>,
+    /// When the stock page's backlog was read empty under `generation`, and the time (ms, the
+    /// alerts' clock) that read covered alerts from: it holds for a page upgraded since.
+    backlog_empty: Option<(Instant, i64)>,
 }
 
 impl Memo {
@@ -95,12 +96,12 @@ impl Hub {
         });
     }
 
-    /// Whether the feed knows the shop's backlog of undelivered alerts is empty (`Known(())`),
-    /// or a token to read it with.
-    pub fn recall_backlog_empty(&self, shop_id: i64) -> Recall<()> {
+    /// Whether the feed knows the backlog of a stock page upgraded at `since` (ms) is empty
+    /// (`Known(())`): no alert undelivered, none raised since. Or a token to read it with.
+    pub fn recall_backlog_empty(&self, shop_id: i64, since: i64) -> Recall<()> {
         let now = Instant::now();
         self.with_memo(shop_id, |m| match m.backlog_empty {
-            Some(at) if Memo::fresh(at, now) => Recall::Known(()),
+            Some((at, from)) if Memo::fresh(at, now) && since >= from => Recall::Known(()),
             _ => Recall::Read(ReadToken {
                 generation: Some(m.generation),
             }),
@@ -108,14 +109,16 @@ impl Hub {
         .unwrap_or(Recall::Read(ReadToken { generation: None }))
     }
 
-    /// Remembers that the backlog read with `token` was empty, unless an event arrived since.
-    pub fn remember_backlog_empty(&self, shop_id: i64, token: ReadToken) {
+    /// Remembers that the backlog read with `token` for alerts raised from `since` (ms) was
+    /// empty, unless an event arrived since. Any alert raised later reaches the feed, a new
+    /// generation; so the memory holds for every page upgraded at or after `since`.
+    pub fn remember_backlog_empty(&self, shop_id: i64, token: ReadToken, since: i64) {
         let Some(generation) = token.generation else {
             return;
         };
         self.with_memo(shop_id, |m| {
             if m.generation == generation {
-                m.backlog_empty = Some(Instant::now());
+                m.backlog_empty = Some((Instant::now(), since));
             }
         });
     }
@@ -161,13 +164,22 @@ mod tests {
     fn a_read_overtaken_by_an_event_is_not_remembered() {
         let hub = Hub::new();
         let _reg = hub.register(1, ConnKind::Legacy, 8, 4);
-        let Recall::Read(before) = hub.recall_backlog_empty(1) else {
+        let Recall::Read(before) = hub.recall_backlog_empty(1, 100) else {
             panic!("nothing was read yet");
         };
         // The alert commits and reaches the feed while the (empty) read is under way.
         assert!(hub.deliver_alert(&AlertRecord { seq: 5, ..alert() }));
-        hub.remember_backlog_empty(1, before);
-        assert!(matches!(hub.recall_backlog_empty(1), Recall::Read(_)));
+        hub.remember_backlog_empty(1, before, 100);
+        assert!(matches!(hub.recall_backlog_empty(1, 100), Recall::Read(_)));
+        let Recall::Read(t) = hub.recall_backlog_empty(1, 100) else {
+            panic!("forgotten");
+        };
+        hub.remember_backlog_empty(1, t, 100);
+        assert_eq!(hub.recall_backlog_empty(1, 150), Recall::Known(()));
+        assert!(
+            matches!(hub.recall_backlog_empty(1, 50), Recall::Read(_)),
+            "a page upgraded before the read's start: an alert raised in between was not read"
+        );
         let t = token(hub.recall_unhandled(1));
         hub.deliver_other(&Event::Handled {
             shop_id: 1,

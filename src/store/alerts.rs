@@ -196,20 +196,24 @@ pub async fn range(
     Ok(rows.iter().map(with_handled).collect::<Result<_, _>>()?)
 }
 
-/// Alerts of a shop that no screen has received and nobody handled, with `seq <= upto`.
+/// Alerts of a shop with `seq <= upto` that no screen has received and nobody handled, or
+/// that were raised at or after `since` (ms; received elsewhere or not).
 pub async fn undelivered(
     pool: &AnyPool,
     shop_id: i64,
     upto: i64,
+    since: i64,
     limit: i64,
 ) -> Result<Vec<AlertRecord>, StoreError> {
     let sql = format!(
-        "SELECT {COLUMNS} FROM alert_log WHERE shop_id = $1 AND seq <= $2 AND delivered_at IS NULL \
-         AND handled_at IS NULL ORDER BY seq LIMIT $3"
+        "SELECT {COLUMNS} FROM alert_log WHERE shop_id = $1 AND seq <= $2 \
+         AND ((delivered_at IS NULL AND handled_at IS NULL) OR created_at >= $3) \
+         ORDER BY seq LIMIT $4"
     );
     Ok(sqlx::query_as(AssertSqlSafe(sql))
         .bind(shop_id)
         .bind(upto)
+        .bind(since)
         .bind(limit)
         .fetch_all(pool)
         .await?)

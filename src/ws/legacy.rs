@@ -71,6 +71,7 @@ async fn serve(
     mut socket: WebSocket,
     _admitted: Admitted,
 ) {
+    let upgraded_at = s.alerts.now_ms();
     let db_seq = match super::replay::start_seq(&s, shop_id, None).await {
         Ok(seq) => seq,
         Err(e) => {
@@ -100,7 +101,7 @@ async fn serve(
         )
         .await;
     }
-    let backlog = match backlog(&s, shop_id, reg.live_after).await {
+    let backlog = match backlog(&s, shop_id, reg.live_after, upgraded_at).await {
         Ok(rows) => rows,
         Err(e) => {
             // Going live without the backlog would lose it for this page: close instead, so
@@ -133,10 +134,20 @@ async fn serve(
     .await;
 }
 
-/// The alerts no screen of the shop has received, up to `upto`: none without a database round
-/// trip when the feed remembers the backlog empty (no event since it was read, `hub::memo`).
-async fn backlog(s: &Sockets, shop_id: i64, upto: i64) -> anyhow::Result<Vec<AlertRecord>> {
-    let token = match s.hub.recall_backlog_empty(shop_id) {
+/// The page's backlog up to `upto`: the alerts no screen of the shop has received, and those
+/// raised since the page's upgrade (`upgraded_at`, ms). None without a database round trip
+/// when the feed remembers it empty (no event since it was read, `hub::memo`).
+async fn backlog(
+    s: &Sockets,
+    shop_id: i64,
+    upto: i64,
+    upgraded_at: i64,
+) -> anyhow::Result<Vec<AlertRecord>> {
+    // An alert raised after the page's upgrade, while its opening waited for the log, may have
+    // reached another screen first: it is in the backlog all the same (the page counts as open
+    // since its upgrade). A little earlier than the upgrade, for the alert's own transaction.
+    let since = upgraded_at - BACKLOG_SLACK_MS;
+    let token = match s.hub.recall_backlog_empty(shop_id, since) {
         Recall::Known(()) => {
             metrics::counter!("sky_handshake_log_reads_total", "what" => "backlog", "outcome" => "remembered").increment(1);
             return Ok(Vec::new());
@@ -147,13 +158,17 @@ async fn backlog(s: &Sockets, shop_id: i64, upto: i64) -> anyhow::Result<Vec<Ale
         .increment(1);
     let rows = s
         .alerts
-        .undelivered(shop_id, upto, s.settings.replay_limit)
+        .undelivered(shop_id, upto, since, s.settings.replay_limit)
         .await?;
     if rows.is_empty() {
-        s.hub.remember_backlog_empty(shop_id, token);
+        s.hub.remember_backlog_empty(shop_id, token, since);
     }
     Ok(rows)
 }
+
+/// How much earlier than a page's upgrade its backlog takes alerts received elsewhere: an
+/// alert's time is taken inside its transaction, a few milliseconds before it commits.
+const BACKLOG_SLACK_MS: i64 = 100;
 
 /// The OpenAPI description of these routes.
 #[derive(utoipa::OpenApi)]
