@@ -20,7 +20,7 @@ case "$what" in
   menu|menu-sqlite|menu-pg)
     # Our server, wrk (Debian: apt-get install wrk) and, for pg, PostgreSQL.
     [[ -x ${SKY_BIN:-$REPO/target/release/sky-takeout} ]] || (cd "$REPO" && cargo build --release >&2)
-    command -v wrk >/dev/null || { echo "bench/run.sh menu needs wrk (apt-get install wrk)" >&2; exit 2; }
+    command -v wrk >/dev/null || (apt-get install -y -qq wrk >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq wrk)) >/dev/null 2>&1 || { echo "bench/run.sh menu needs wrk (apt-get install wrk)" >&2; exit 2; }
     backend="${what#menu}"; backend="${backend#-}"
     exec python3 "$REPO/bench/menu_bench.py" "${backend:-both}" "$@" ;;
   profile)
