@@ -23,6 +23,21 @@ async fn alert_count(app: &common::TestApp, order_id: i64) -> i64 {
         .unwrap()
 }
 
+/// Waits until every alert's first delivery is recorded (the tracker flushes its marks in
+/// batches); false when some are still unrecorded after `WAIT`.
+async fn every_delivery_recorded(app: &common::TestApp) -> bool {
+    let pool = app.state.store.pool().clone();
+    eventually(WAIT, || async {
+        let n: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM alert_log WHERE delivered_at IS NULL")
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+        n == 0
+    })
+    .await
+}
+
 /// Alerts raised while no screen is open arrive, oldest first, when one connects; a reload
 /// does not replay them again.
 async fn offline_alerts_arrive_on_connect(backend: Backend) {
@@ -54,17 +69,8 @@ async fn offline_alerts_arrive_on_connect(backend: Backend) {
     drop(screen);
 
     // The page reloads (a new sid): nothing is replayed, since a screen received them.
-    let pool = app.state.store.pool().clone();
     assert!(
-        eventually(WAIT, || async {
-            let n: i64 =
-                sqlx::query_scalar("SELECT COUNT(*) FROM alert_log WHERE delivered_at IS NULL")
-                    .fetch_one(&pool)
-                    .await
-                    .unwrap();
-            n == 0
-        })
-        .await,
+        every_delivery_recorded(&app).await,
         "deliveries are recorded"
     );
     let mut reloaded = admin.legacy_ws("second").await;
@@ -548,7 +554,7 @@ async fn welcome_lists_what_is_unhandled_now(backend: Backend) {
     assert_eq!(ids(&welcome().await), Vec::<i64>::new());
     assert_eq!(ids(&welcome().await), Vec::<i64>::new());
 
-    let (order1, _) = c.paid_order(dish).await;
+    c.paid_order(dish).await;
     let a1 = next_json(&mut held, WAIT).await.unwrap()["id"]
         .as_i64()
         .unwrap();
@@ -580,7 +586,6 @@ async fn welcome_lists_what_is_unhandled_now(backend: Backend) {
         "handled"
     );
     assert_eq!(ids(&welcome().await), Vec::<i64>::new(), "an order action");
-    let _ = order1;
     app.shutdown().await;
 }
 
@@ -599,17 +604,8 @@ async fn a_stock_page_backlog_keeps_alerts_raised_after_its_upgrade(backend: Bac
     let (order_id, _) = c.paid_order(dish).await;
     let a = next_json(&mut dashboard, WAIT).await.unwrap();
     let seq = a["seq"].as_i64().unwrap();
-    let pool = app.state.store.pool().clone();
     assert!(
-        eventually(WAIT, || async {
-            let n: i64 =
-                sqlx::query_scalar("SELECT COUNT(*) FROM alert_log WHERE delivered_at IS NULL")
-                    .fetch_one(&pool)
-                    .await
-                    .unwrap();
-            n == 0
-        })
-        .await,
+        every_delivery_recorded(&app).await,
         "the dashboard's delivery is recorded"
     );
     let later = app.state.alerts.now_ms() + 1000;

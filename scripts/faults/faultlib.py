@@ -251,6 +251,19 @@ class Ws:
             pass
 
 
+def record_alert(screen, on_socket, seq):
+    """Counts an alert frame of a screen that keeps the largest `seq` it processed (a `Screen`
+    or the storm's dashboard: `dup_on_socket`, `dup_across`, `seen`, `last_seq`): twice on this
+    socket (`on_socket`, its seqs so far), at or below what the screen had, and seen."""
+    if seq in on_socket:
+        screen.dup_on_socket += 1
+    on_socket.add(seq)
+    if seq <= screen.last_seq:
+        screen.dup_across += 1
+    screen.seen.add(seq)
+    screen.last_seq = max(screen.last_seq, seq)
+
+
 class Screen:
     """A dashboard on /ws/v2/alerts: keeps the largest seq it processed, reconnects with it
     after any drop (full-jitter backoff like the dashboard's, capped at `max_backoff`), and
@@ -300,14 +313,7 @@ class Screen:
                     ev = json.loads(await ws.recv())
                     e = ev.get("event")
                     if e == "alert":
-                        s = ev["seq"]
-                        if s in on_socket:
-                            self.dup_on_socket += 1
-                        on_socket.add(s)
-                        if s <= self.last_seq:
-                            self.dup_across += 1
-                        self.seen.add(s)
-                        self.last_seq = max(self.last_seq, s)
+                        record_alert(self, on_socket, ev["seq"])
                         if self.on_alert:
                             self.on_alert(ev)
                     elif e == "live":

@@ -117,14 +117,7 @@ class Dashboard(f.Screen):
                                 self.last_seq = ev["seq"]
                             self.live = True
                         elif e == "alert":
-                            s = ev["seq"]
-                            if s in on_socket:
-                                self.dup_on_socket += 1
-                            on_socket.add(s)
-                            if s <= self.last_seq:
-                                self.dup_across += 1
-                            self.seen.add(s)
-                            self.last_seq = max(self.last_seq, s)
+                            f.record_alert(self, on_socket, ev["seq"])
                         elif e == "truncated":
                             self.truncated += 1
                             await self.fetch_gap(self.port, ev["fromSeq"], ev["toSeq"])

@@ -149,13 +149,12 @@ async fn backlog(
     let since = upgraded_at - BACKLOG_SLACK_MS;
     let token = match s.hub.recall_backlog_empty(shop_id, since) {
         Recall::Known(()) => {
-            metrics::counter!("sky_handshake_log_reads_total", "what" => "backlog", "outcome" => "remembered").increment(1);
+            super::replay::count_log_read("backlog", "remembered");
             return Ok(Vec::new());
         }
         Recall::Read(token) => token,
     };
-    metrics::counter!("sky_handshake_log_reads_total", "what" => "backlog", "outcome" => "read")
-        .increment(1);
+    super::replay::count_log_read("backlog", "read");
     let rows = s
         .alerts
         .undelivered(shop_id, upto, since, s.settings.replay_limit)
