@@ -53,6 +53,39 @@ pub async fn insert(
     .await
 }
 
+/// Takes the shop's next alert sequence number (`$1` the shop).
+pub(crate) const NEXT_SEQ: &str =
+    "UPDATE shop SET alert_seq = alert_seq + 1 WHERE id = $1 RETURNING alert_seq";
+
+/// Appends an alert row (`$1`…`$8`: shop, seq, type, realert, order id, order number, content,
+/// created at) and answers its id.
+pub(crate) const INSERT: &str = "INSERT INTO alert_log (shop_id, seq, type, realert, order_id, order_number, content, created_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id";
+
+/// [`insert_content`] on the SQLite writer thread's connection, in its transaction.
+pub(crate) fn insert_sqlite(
+    conn: &rusqlite::Connection,
+    a: AlertRecord,
+) -> rusqlite::Result<AlertRecord> {
+    let seq: i64 = conn
+        .prepare_cached(NEXT_SEQ)?
+        .query_row([a.shop_id], |r| r.get(0))?;
+    let id: i64 = conn.prepare_cached(INSERT)?.query_row(
+        rusqlite::params![
+            a.shop_id,
+            seq,
+            a.kind,
+            a.realert,
+            a.order_id,
+            a.order_number,
+            a.content,
+            a.created_at
+        ],
+        |r| r.get(0),
+    )?;
+    Ok(AlertRecord { id, seq, ..a })
+}
+
 /// [`insert`] with the content already made.
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn insert_content(
@@ -65,26 +98,21 @@ pub(crate) async fn insert_content(
     content: String,
     now: i64,
 ) -> Result<AlertRecord, StoreError> {
-    let seq: i64 = sqlx::query_scalar(
-        "UPDATE shop SET alert_seq = alert_seq + 1 WHERE id = $1 RETURNING alert_seq",
-    )
-    .bind(shop_id)
-    .fetch_one(&mut *conn)
-    .await?;
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO alert_log (shop_id, seq, type, realert, order_id, order_number, content, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
-    )
-    .bind(shop_id)
-    .bind(seq)
-    .bind(kind)
-    .bind(realert)
-    .bind(order_id)
-    .bind(order_number)
-    .bind(&content)
-    .bind(now)
-    .fetch_one(&mut *conn)
-    .await?;
+    let seq: i64 = sqlx::query_scalar(NEXT_SEQ)
+        .bind(shop_id)
+        .fetch_one(&mut *conn)
+        .await?;
+    let id: i64 = sqlx::query_scalar(INSERT)
+        .bind(shop_id)
+        .bind(seq)
+        .bind(kind)
+        .bind(realert)
+        .bind(order_id)
+        .bind(order_number)
+        .bind(&content)
+        .bind(now)
+        .fetch_one(&mut *conn)
+        .await?;
     Ok(AlertRecord {
         id,
         shop_id,
@@ -126,7 +154,8 @@ pub enum Mark {
 /// Sets the mark's timestamp on these alerts where it is not set yet, in a write
 /// transaction. On PostgreSQL the rows are locked in id order first, so two mark writers
 /// (published and delivered, of this or another instance) never deadlock, which PostgreSQL
-/// would only detect after a second while the relay waits.
+/// would only detect after a second while the relay waits. On SQLite it is one job on the
+/// writer thread (`super::writer`), sharing a transaction with whatever else is queued.
 pub async fn mark(store: &Store, mark: Mark, ids: &[i64], now: i64) -> Result<(), StoreError> {
     if ids.is_empty() {
         return Ok(());
@@ -135,6 +164,21 @@ pub async fn mark(store: &Store, mark: Mark, ids: &[i64], now: i64) -> Result<()
         Mark::Published => "published_at",
         Mark::Delivered => "delivered_at",
     };
+    if let Some(writer) = store.writer() {
+        // one cached statement run per id: a seek each, no statement to parse per batch
+        let sql = format!("UPDATE alert_log SET {column} = ?1 WHERE id = ?2 AND {column} IS NULL");
+        let ids = ids.to_vec();
+        writer
+            .run(move |conn| {
+                let mut update = conn.prepare_cached(&sql)?;
+                for id in ids {
+                    update.execute(rusqlite::params![now, id])?;
+                }
+                Ok(())
+            })
+            .await?;
+        return Ok(());
+    }
     let list = id_list(ids);
     let mut tx = store.begin().await?;
     if store.backend() == Backend::Postgres {

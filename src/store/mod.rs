@@ -34,9 +34,11 @@ pub mod reports;
 pub mod seed;
 pub mod setmeals;
 pub mod shops;
+mod writer;
 
 use std::str::FromStr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{Any, AnyConnection, AnyPool, Executor, Transaction};
@@ -60,6 +62,12 @@ pub enum StoreError {
     /// A migration failed.
     #[error("migration: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// SQLite said no to the writer thread's connection.
+    #[error("database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// The writer thread could not start or has stopped.
+    #[error("database writer: {0}")]
+    Writer(String),
 }
 
 impl StoreError {
@@ -75,6 +83,11 @@ impl StoreError {
             StoreError::Db(sqlx::Error::Database(d)) => d
                 .code()
                 .is_some_and(|c| c.starts_with("08") || c.starts_with("57P")),
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => matches!(
+                e.code,
+                rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+            ),
+            StoreError::Writer(_) => true,
             _ => false,
         }
     }
@@ -95,6 +108,8 @@ pub struct Store {
     /// SQLITE_BUSY upgrade deadlocks between two deferred transactions, and queues writers
     /// fairly instead of spinning in the busy handler. PostgreSQL uses row locks instead.
     write_lock: Option<Arc<Mutex<()>>>,
+    /// SQLite's writer thread, for the hot writes (payments, delivery marks).
+    writer: Option<writer::Writer>,
 }
 
 /// A write transaction. On SQLite it also holds the process's writer lock.
@@ -133,7 +148,13 @@ impl Store {
         };
         let store = match backend {
             Backend::Sqlite => {
-                let url = if url.contains('?') || url.contains(":memory:") {
+                let url = if url.contains(":memory:") {
+                    // a named in-memory database, so the writer thread's connection can open
+                    // the same one (sqlx's own `:memory:` name is private to its options)
+                    static MEMORY: AtomicUsize = AtomicUsize::new(0);
+                    let n = MEMORY.fetch_add(1, Ordering::Relaxed);
+                    format!("sqlite:sky-memory-{}-{n}?mode=memory", std::process::id())
+                } else if url.contains('?') {
                     url.to_string()
                 } else {
                     format!("{url}?mode=rwc")
@@ -157,11 +178,26 @@ impl Store {
                     })
                     .connect_with(opts)
                     .await?;
-                Store {
+                let lock = Arc::new(Mutex::new(()));
+                let store = Store {
                     pool,
                     backend,
-                    write_lock: Some(Arc::new(Mutex::new(()))),
-                }
+                    write_lock: Some(lock.clone()),
+                    writer: None,
+                };
+                // the writer opens what the pool created and migrated
+                store.migrate().await?;
+                let opts = sqlx::sqlite::SqliteConnectOptions::from_str(&url)?;
+                let name = opts.get_filename();
+                let target = match name.to_str() {
+                    Some(name) if url.contains("mode=memory") => writer::Target::Memory(name),
+                    _ => writer::Target::File(name),
+                };
+                let writer = writer::Writer::open(target, lock)?;
+                return Ok(Store {
+                    writer: Some(writer),
+                    ..store
+                });
             }
             Backend::Postgres => {
                 let pool = AnyPoolOptions::new()
@@ -173,6 +209,7 @@ impl Store {
                     pool,
                     backend,
                     write_lock: None,
+                    writer: None,
                 }
             }
         };
@@ -204,6 +241,11 @@ impl Store {
     /// Which backend this is.
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// SQLite's writer thread (`None` on PostgreSQL).
+    pub(crate) fn writer(&self) -> Option<&writer::Writer> {
+        self.writer.as_ref()
     }
 
     /// Starts a write transaction.

@@ -2,6 +2,7 @@
 //! (the state machine's `from_states`), so racing changes have exactly one winner. Status
 //! codes come from the domain's constants.
 
+use rusqlite::OptionalExtension as _;
 use sqlx::AssertSqlSafe;
 use sqlx::{AnyConnection, AnyPool};
 
@@ -273,8 +274,8 @@ fn bind_paid<'q, O>(
 /// Marks an unpaid order paid and appends its alert (`kind`, content `content`) as one
 /// atomic write: on PostgreSQL a single statement (the order's update, the shop's sequence
 /// bump and the alert's insert chained in data-modifying CTEs, one round trip, no
-/// `BEGIN`/`COMMIT`); on SQLite one `BEGIN IMMEDIATE` transaction on one connection under the
-/// writer lock (the order's update, [`super::alerts::insert`], commit). Either way the alert
+/// `BEGIN`/`COMMIT`); on SQLite one job on the writer thread (`super::writer`): the order's
+/// update, the shop's sequence and the alert row in its transaction, under the writer lock. Either way the alert
 /// row commits with the payment and takes the shop's next sequence in commit order. `None`
 /// when nothing matched (unknown number, another customer's, another amount, or not payable
 /// any more): nothing changed.
@@ -318,27 +319,51 @@ pub async fn mark_paid_alerting(
                 created_at: p.now,
             }));
     }
-    let mut tx = store.begin().await?;
-    let sql = format!("{update} RETURNING id, shop_id");
-    let row: Option<(i64, i64)> = bind_paid(sqlx::query_as(AssertSqlSafe(sql)), p)
-        .fetch_optional(&mut *tx.conn())
-        .await?;
-    let Some((order_id, shop_id)) = row else {
-        return Ok(None);
+    let Some(writer) = store.writer() else {
+        return Err(StoreError::Writer("no writer on this backend".into()));
     };
-    let alert = super::alerts::insert_content(
-        tx.conn(),
-        shop_id,
+    // one job on the writer thread: the order's update, the shop's sequence, the alert row
+    let sql = format!("{update} RETURNING id, shop_id");
+    let mut args: Vec<rusqlite::types::Value> = vec![
+        p.now.into(),
+        p.transaction_id.map(str::to_string).into(),
+        p.number.to_string().into(),
+    ];
+    args.extend(p.user_id.map(Into::into));
+    args.extend(p.amount.map(Into::into));
+    let alert = AlertRecord {
+        id: 0,
+        shop_id: 0,
+        seq: 0,
         kind,
-        0,
-        order_id,
-        p.number,
-        content.to_string(),
-        p.now,
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Some(alert))
+        realert: 0,
+        order_id: 0,
+        order_number: p.number.to_string(),
+        content: content.to_string(),
+        created_at: p.now,
+    };
+    writer
+        .run(move |conn| {
+            let row: Option<(i64, i64)> = conn
+                .prepare_cached(&sql)?
+                .query_row(rusqlite::params_from_iter(args), |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
+                .optional()?;
+            let Some((order_id, shop_id)) = row else {
+                return Ok(None);
+            };
+            super::alerts::insert_sqlite(
+                conn,
+                AlertRecord {
+                    shop_id,
+                    order_id,
+                    ..alert
+                },
+            )
+            .map(Some)
+        })
+        .await
 }
 
 /// `pay_status` after a cancel or a rejection: a paid order is refunded.
