@@ -12,6 +12,8 @@ pub mod identity;
 pub mod sessions;
 pub mod throttle;
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use argon2::password_hash::PasswordHasher;
@@ -57,7 +59,18 @@ pub struct Tokens {
     dec: DecodingKey,
     ttl: Duration,
     sessions: Option<sessions::Sessions>,
+    verified: Arc<Verified>,
 }
+
+/// Tokens whose signature already checked out, by their exact text, with their claims: a
+/// token is verified (HMAC, base64, JSON) once, not on every request it comes with; expiry and
+/// role are still checked every time. Only tokens we signed get in, and at most
+/// [`VERIFIED_MAX`] of them (then the map starts over), so no client can grow it.
+#[derive(Default)]
+struct Verified(Mutex<HashMap<String, Claims>>);
+
+/// How many verified tokens are remembered.
+const VERIFIED_MAX: usize = 8192;
 
 impl Tokens {
     /// Tokens signed with `secret`, valid for `ttl`.
@@ -68,6 +81,7 @@ impl Tokens {
             dec: DecodingKey::from_secret(secret),
             ttl,
             sessions: None,
+            verified: Arc::default(),
         }
     }
 
@@ -130,13 +144,32 @@ impl Tokens {
 
     /// Checks a token's signature, algorithm, expiry and role.
     pub fn check(&self, token: &str, role: Role) -> Option<Claims> {
-        let mut v = Validation::new(Algorithm::HS256);
-        v.leeway = 0;
-        v.set_required_spec_claims(&["exp"]);
-        let claims = jsonwebtoken::decode::<Claims>(token, &self.dec, &v)
-            .ok()?
-            .claims;
-        (claims.role == role).then_some(claims)
+        self.check_at(token, role, jsonwebtoken::get_current_timestamp())
+    }
+
+    /// [`Tokens::check`] at `now` (Unix seconds), for a remembered token; a token seen for
+    /// the first time is checked by jsonwebtoken against the system clock.
+    fn check_at(&self, token: &str, role: Role, now: u64) -> Option<Claims> {
+        let known = self.verified.0.lock().ok()?.get(token).cloned();
+        let claims = match known {
+            Some(c) => c,
+            None => {
+                let mut v = Validation::new(Algorithm::HS256);
+                v.leeway = 0;
+                v.set_required_spec_claims(&["exp"]);
+                let claims = jsonwebtoken::decode::<Claims>(token, &self.dec, &v)
+                    .ok()?
+                    .claims;
+                let mut verified = self.verified.0.lock().ok()?;
+                if verified.len() >= VERIFIED_MAX {
+                    verified.clear();
+                }
+                verified.insert(token.to_string(), claims.clone());
+                claims
+            }
+        };
+        // jsonwebtoken's own rule with no leeway: expired once `exp` is in the past
+        (claims.exp >= now && claims.role == role).then_some(claims)
     }
 
     /// Token lifetime.
@@ -214,6 +247,28 @@ mod tests {
         for junk in ["", "abc", "a.b.c", "eyJhbGciOiJub25lIn0.eyJzdWIiOjF9."] {
             assert!(t.check(junk, Role::Merchant).is_none(), "{junk}");
         }
+    }
+
+    #[test]
+    fn a_remembered_token_still_expires_and_keeps_its_role() {
+        let t = Tokens::new(b"0123456789abcdef0123456789abcdef", Duration::from_secs(60));
+        let issued = now();
+        let tok = t.issue(Role::Customer, 5, 0, issued);
+        // checked once (now remembered), then asked again later: refused after `exp`
+        assert!(t.check_at(&tok, Role::Customer, issued).is_some());
+        assert!(t.check_at(&tok, Role::Customer, issued + 60).is_some());
+        assert!(t.check_at(&tok, Role::Customer, issued + 61).is_none());
+        assert!(t.check_at(&tok, Role::Merchant, issued).is_none());
+        // another instance's secret: a remembered token of this one never opens it
+        let other = Tokens::new(b"another-secret-another-secret-xx", Duration::from_secs(60));
+        assert!(other.check_at(&tok, Role::Customer, issued).is_none());
+        // the memory is bounded: past the limit it starts over, and still answers
+        for i in 0..VERIFIED_MAX as i64 + 10 {
+            let tok = t.issue(Role::Customer, i, 0, issued);
+            assert!(t.check_at(&tok, Role::Customer, issued).is_some());
+        }
+        assert!(t.verified.0.lock().unwrap().len() <= VERIFIED_MAX);
+        assert!(t.check_at(&tok, Role::Customer, issued).is_some());
     }
 
     #[tokio::test]
