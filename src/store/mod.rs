@@ -99,13 +99,6 @@ impl StoreError {
 /// 15 s connect timeout, so the server kept working for screens that had already retried).
 pub const ACQUIRE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
-/// How many WAL pages a commit lets pile up before it checkpoints them into the database
-/// file (SQLite's default is 1,000, 4 MiB). At thousands of payments a second that was dozens
-/// of checkpoints a second, each copying the same hot pages (the alert log's tail, the shops'
-/// sequence rows, the order indexes' busy leaves) and syncing the file twice: a tenth of the
-/// server's CPU. Ten times fewer checkpoints copy each hot page once per 40 MiB of log.
-pub(crate) const WAL_AUTOCHECKPOINT: &str = "PRAGMA wal_autocheckpoint = 10000";
-
 /// The pool plus what is needed to write safely on either backend.
 #[derive(Clone)]
 pub struct Store {
@@ -177,7 +170,6 @@ impl Store {
                                 "PRAGMA synchronous = NORMAL",
                                 "PRAGMA foreign_keys = ON",
                                 "PRAGMA busy_timeout = 5000",
-                                WAL_AUTOCHECKPOINT,
                             ] {
                                 conn.execute(pragma).await?;
                             }
