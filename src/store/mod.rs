@@ -99,6 +99,14 @@ impl StoreError {
 /// 15 s connect timeout, so the server kept working for screens that had already retried).
 pub const ACQUIRE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
+/// Settings of every SQLite connection, the pool's and the writer thread's.
+const SQLITE_PRAGMAS: &[&str] = &[
+    "PRAGMA journal_mode = WAL",
+    "PRAGMA synchronous = NORMAL",
+    "PRAGMA foreign_keys = ON",
+    "PRAGMA busy_timeout = 5000",
+];
+
 /// The pool plus what is needed to write safely on either backend.
 #[derive(Clone)]
 pub struct Store {
@@ -146,7 +154,7 @@ impl Store {
         } else {
             Backend::Postgres
         };
-        let store = match backend {
+        let (mut store, sqlite_url) = match backend {
             Backend::Sqlite => {
                 let url = if url.contains(":memory:") {
                     // a named in-memory database, so the writer thread's connection can open
@@ -165,39 +173,21 @@ impl Store {
                     .acquire_timeout(ACQUIRE_TIMEOUT)
                     .after_connect(|conn, _| {
                         Box::pin(async move {
-                            for pragma in [
-                                "PRAGMA journal_mode = WAL",
-                                "PRAGMA synchronous = NORMAL",
-                                "PRAGMA foreign_keys = ON",
-                                "PRAGMA busy_timeout = 5000",
-                            ] {
-                                conn.execute(pragma).await?;
+                            for pragma in SQLITE_PRAGMAS {
+                                conn.execute(*pragma).await?;
                             }
                             Ok(())
                         })
                     })
                     .connect_with(opts)
                     .await?;
-                let lock = Arc::new(Mutex::new(()));
                 let store = Store {
                     pool,
                     backend,
-                    write_lock: Some(lock.clone()),
+                    write_lock: Some(Arc::new(Mutex::new(()))),
                     writer: None,
                 };
-                // the writer opens what the pool created and migrated
-                store.migrate().await?;
-                let opts = sqlx::sqlite::SqliteConnectOptions::from_str(&url)?;
-                let name = opts.get_filename();
-                let target = match name.to_str() {
-                    Some(name) if url.contains("mode=memory") => writer::Target::Memory(name),
-                    _ => writer::Target::File(name),
-                };
-                let writer = writer::Writer::open(target, lock)?;
-                return Ok(Store {
-                    writer: Some(writer),
-                    ..store
-                });
+                (store, Some(url))
             }
             Backend::Postgres => {
                 let pool = AnyPoolOptions::new()
@@ -205,15 +195,26 @@ impl Store {
                     .acquire_timeout(ACQUIRE_TIMEOUT)
                     .connect(url)
                     .await?;
-                Store {
+                let store = Store {
                     pool,
                     backend,
                     write_lock: None,
                     writer: None,
-                }
+                };
+                (store, None)
             }
         };
         store.migrate().await?;
+        // SQLite's writer thread opens what the pool created and migrated, under its lock
+        if let (Some(url), Some(lock)) = (sqlite_url, store.write_lock.clone()) {
+            let opts = sqlx::sqlite::SqliteConnectOptions::from_str(&url)?;
+            let name = opts.get_filename();
+            let target = match name.to_str() {
+                Some(name) if url.contains("mode=memory") => writer::Target::Memory(name),
+                _ => writer::Target::File(name),
+            };
+            store.writer = Some(writer::Writer::open(target, lock)?);
+        }
         Ok(store)
     }
 

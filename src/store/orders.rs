@@ -6,7 +6,7 @@ use rusqlite::OptionalExtension as _;
 use sqlx::AssertSqlSafe;
 use sqlx::{AnyConnection, AnyPool};
 
-use super::{Backend, Store, StoreError};
+use super::{Store, StoreError};
 use crate::domain::alert::AlertRecord;
 use crate::domain::order::{Order, OrderFilter, OrderLine, OrderScope};
 use crate::domain::shop::ShopId;
@@ -275,8 +275,9 @@ fn bind_paid<'q, O>(
 /// atomic write: on PostgreSQL a single statement (the order's update, the shop's sequence
 /// bump and the alert's insert chained in data-modifying CTEs, one round trip, no
 /// `BEGIN`/`COMMIT`); on SQLite one job on the writer thread (`super::writer`): the order's
-/// update, the shop's sequence and the alert row in its transaction, under the writer lock. Either way the alert
-/// row commits with the payment and takes the shop's next sequence in commit order. `None`
+/// update, the shop's sequence and the alert row in its transaction, under the writer lock.
+/// Either way the alert row commits with the payment and takes the shop's next sequence in
+/// commit order. `None`
 /// when nothing matched (unknown number, another customer's, another amount, or not payable
 /// any more): nothing changed.
 pub async fn mark_paid_alerting(
@@ -286,84 +287,81 @@ pub async fn mark_paid_alerting(
     content: &str,
 ) -> Result<Option<AlertRecord>, StoreError> {
     let (update, next) = paid_update(p);
-    if store.backend() == Backend::Postgres {
-        let sql = format!(
-            "WITH o AS ({update} RETURNING id, shop_id), \
-             s AS (UPDATE shop SET alert_seq = shop.alert_seq + 1 FROM o WHERE shop.id = o.shop_id \
-                   RETURNING shop.id AS shop_id, shop.alert_seq AS seq, o.id AS order_id) \
-             INSERT INTO alert_log (shop_id, seq, type, realert, order_id, order_number, content, created_at) \
-             SELECT shop_id, seq, ${k}, 0, order_id, $3, ${c}, $1 FROM s RETURNING id, shop_id, seq, order_id",
-            k = next,
-            c = next + 1,
-        );
-        // `fetch_all`, not `fetch_optional`: the statement is its own transaction, whose
-        // commit (deferred constraints and triggers) is reported after the row; a reader that
-        // stops at the row would answer "paid" for a payment that was rolled back.
-        let rows: Vec<(i64, i64, i64, i64)> = bind_paid(sqlx::query_as(AssertSqlSafe(sql)), p)
-            .bind(kind)
-            .bind(content)
-            .fetch_all(store.pool())
-            .await?;
-        return Ok(rows
-            .into_iter()
-            .next()
-            .map(|(id, shop_id, seq, order_id)| AlertRecord {
-                id,
-                shop_id,
-                seq,
-                kind,
-                realert: 0,
-                order_id,
-                order_number: p.number.to_string(),
-                content: content.to_string(),
-                created_at: p.now,
-            }));
+    if let Some(writer) = store.writer() {
+        // one job on the writer thread: the order's update, the shop's sequence, the alert row
+        let sql = format!("{update} RETURNING id, shop_id");
+        let mut args: Vec<rusqlite::types::Value> = vec![
+            p.now.into(),
+            p.transaction_id.map(str::to_string).into(),
+            p.number.to_string().into(),
+        ];
+        args.extend(p.user_id.map(Into::into));
+        args.extend(p.amount.map(Into::into));
+        let alert = AlertRecord {
+            id: 0,
+            shop_id: 0,
+            seq: 0,
+            kind,
+            realert: 0,
+            order_id: 0,
+            order_number: p.number.to_string(),
+            content: content.to_string(),
+            created_at: p.now,
+        };
+        return writer
+            .run(move |conn| {
+                let row: Option<(i64, i64)> = conn
+                    .prepare_cached(&sql)?
+                    .query_row(rusqlite::params_from_iter(args), |r| {
+                        Ok((r.get(0)?, r.get(1)?))
+                    })
+                    .optional()?;
+                let Some((order_id, shop_id)) = row else {
+                    return Ok(None);
+                };
+                super::alerts::insert_sqlite(
+                    conn,
+                    AlertRecord {
+                        shop_id,
+                        order_id,
+                        ..alert
+                    },
+                )
+                .map(Some)
+            })
+            .await;
     }
-    let Some(writer) = store.writer() else {
-        return Err(StoreError::Writer("no writer on this backend".into()));
-    };
-    // one job on the writer thread: the order's update, the shop's sequence, the alert row
-    let sql = format!("{update} RETURNING id, shop_id");
-    let mut args: Vec<rusqlite::types::Value> = vec![
-        p.now.into(),
-        p.transaction_id.map(str::to_string).into(),
-        p.number.to_string().into(),
-    ];
-    args.extend(p.user_id.map(Into::into));
-    args.extend(p.amount.map(Into::into));
-    let alert = AlertRecord {
-        id: 0,
-        shop_id: 0,
-        seq: 0,
-        kind,
-        realert: 0,
-        order_id: 0,
-        order_number: p.number.to_string(),
-        content: content.to_string(),
-        created_at: p.now,
-    };
-    writer
-        .run(move |conn| {
-            let row: Option<(i64, i64)> = conn
-                .prepare_cached(&sql)?
-                .query_row(rusqlite::params_from_iter(args), |r| {
-                    Ok((r.get(0)?, r.get(1)?))
-                })
-                .optional()?;
-            let Some((order_id, shop_id)) = row else {
-                return Ok(None);
-            };
-            super::alerts::insert_sqlite(
-                conn,
-                AlertRecord {
-                    shop_id,
-                    order_id,
-                    ..alert
-                },
-            )
-            .map(Some)
-        })
-        .await
+    let sql = format!(
+        "WITH o AS ({update} RETURNING id, shop_id), \
+         s AS (UPDATE shop SET alert_seq = shop.alert_seq + 1 FROM o WHERE shop.id = o.shop_id \
+               RETURNING shop.id AS shop_id, shop.alert_seq AS seq, o.id AS order_id) \
+         INSERT INTO alert_log (shop_id, seq, type, realert, order_id, order_number, content, created_at) \
+         SELECT shop_id, seq, ${k}, 0, order_id, $3, ${c}, $1 FROM s RETURNING id, shop_id, seq, order_id",
+        k = next,
+        c = next + 1,
+    );
+    // `fetch_all`, not `fetch_optional`: the statement is its own transaction, whose
+    // commit (deferred constraints and triggers) is reported after the row; a reader that
+    // stops at the row would answer "paid" for a payment that was rolled back.
+    let rows: Vec<(i64, i64, i64, i64)> = bind_paid(sqlx::query_as(AssertSqlSafe(sql)), p)
+        .bind(kind)
+        .bind(content)
+        .fetch_all(store.pool())
+        .await?;
+    Ok(rows
+        .into_iter()
+        .next()
+        .map(|(id, shop_id, seq, order_id)| AlertRecord {
+            id,
+            shop_id,
+            seq,
+            kind,
+            realert: 0,
+            order_id,
+            order_number: p.number.to_string(),
+            content: content.to_string(),
+            created_at: p.now,
+        }))
 }
 
 /// `pay_status` after a cancel or a rejection: a paid order is refunded.

@@ -62,10 +62,10 @@ impl Writer {
                     | OpenFlags::SQLITE_OPEN_SHARED_CACHE,
             )?,
         };
-        // the pool's connections use the same settings (`Store::connect`)
-        conn.execute_batch(
-            "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
-        )?;
+        // the pool's connections' settings
+        for pragma in super::SQLITE_PRAGMAS {
+            conn.execute_batch(pragma)?;
+        }
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         let (jobs, queue) = mpsc::channel::<Box<dyn Job>>();
         std::thread::Builder::new()
@@ -186,17 +186,16 @@ fn serve(conn: Connection, queue: &mpsc::Receiver<Box<dyn Job>>, lock: &Mutex<()
             .into_iter()
             .map(|job| job.run(&conn, !alone))
             .collect();
-        let end = if alone && replies[0].failed() {
-            conn.execute_batch("ROLLBACK").err()
-        } else {
-            conn.execute_batch("COMMIT").err()
-        };
+        let lone_failure = alone && replies[0].failed();
+        let end = conn
+            .execute_batch(if lone_failure { "ROLLBACK" } else { "COMMIT" })
+            .err();
         if end.is_some() && !conn.is_autocommit() {
             // a failed COMMIT can leave the transaction open: end it before the next batch
             let _ = conn.execute_batch("ROLLBACK");
         }
-        // a failed ROLLBACK of a lone failed job changed nothing: it still reports its own error
-        let end = end.filter(|_| !(alone && replies[0].failed()));
+        // a lone failed job reports its own error, whatever its ROLLBACK answered
+        let end = end.filter(|_| !lone_failure);
         for reply in replies {
             reply.send(end.as_ref().map(copy));
         }
