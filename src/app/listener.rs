@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use axum::serve::Listener;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Sleep;
 
@@ -26,6 +26,25 @@ pub const WRITE_DEADLINE: Duration = Duration::from_secs(30);
 const BUSY: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nRetry-After: 1\r\n\
 Content-Type: application/json\r\nContent-Length: 61\r\n\r\n\
 {\"code\":0,\"msg\":\"\xe6\x9c\x8d\xe5\x8a\xa1\xe7\xb9\x81\xe5\xbf\x99\xef\xbc\x8c\xe8\xaf\xb7\xe7\xa8\x8d\xe5\x90\x8e\xe5\x86\x8d\xe8\xaf\x95\",\"data\":null}";
+
+/// Connections the kernel may hold accepted but not yet taken by the accept loop (Linux caps
+/// it at `net.core.somaxconn`, 4096 by default). The standard library's and tokio's 128 is
+/// not enough for a reconnect storm: with 200 sockets opening at once while both cores are
+/// busy, the queue overflowed and the kernel dropped SYNs, each such client waiting out TCP's
+/// 1 s retransmission (`TcpExtListenOverflows`, BENCHMARKS.md §7 "Handshakes, round four").
+pub const LISTEN_BACKLOG: u32 = 4096;
+
+/// Binds `addr` (address reuse on, as `TcpListener::bind` does) with [`LISTEN_BACKLOG`].
+pub fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
+}
 
 /// The peer address of a connection, as axum's connect info (`ConnectInfo<Peer>`).
 #[derive(Debug, Clone, Copy)]
@@ -227,5 +246,30 @@ mod tests {
         let v: serde_json::Value = serde_json::from_str(body).unwrap();
         assert_eq!(v["code"], 0);
         drop(accepting.await.unwrap());
+    }
+
+    /// Tried: 600 clients connect at once to a listener that accepts none of them (the accept
+    /// loop of a busy server). Each must complete its TCP handshake from the kernel's queue;
+    /// with the standard backlog of 128 the rest have their SYNs dropped and never get in
+    /// while the queue stays full.
+    #[tokio::test]
+    async fn a_burst_of_connects_waits_in_the_kernel_queue_not_in_syn_retries() {
+        let somaxconn: u32 = std::fs::read_to_string("/proc/sys/net/core/somaxconn")
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or(LISTEN_BACKLOG);
+        assert!(
+            somaxconn >= 600,
+            "net.core.somaxconn is {somaxconn}: the kernel caps the listen backlog below this test's burst"
+        );
+        let listener = bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let connects = (0..600).map(|_| tokio::spawn(TcpStream::connect(addr)));
+        let all = futures_util::future::join_all(connects);
+        let streams = tokio::time::timeout(Duration::from_secs(10), all)
+            .await
+            .expect("some connects were dropped by a full accept queue");
+        assert!(streams.into_iter().all(|s| s.unwrap().is_ok()));
+        drop(listener);
     }
 }

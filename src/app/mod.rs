@@ -79,7 +79,7 @@ impl Application {
                     redact(&settings.database_url)
                 )
             })?;
-        let listener = TcpListener::bind(settings.listen).await.with_context(|| {
+        let listener = listener::bind(settings.listen).with_context(|| {
             format!(
                 "cannot listen on {} (--listen / SKY_LISTEN)",
                 settings.listen
