@@ -48,7 +48,7 @@ use crate::usecases::payments::{Payments, WechatPay};
 use crate::usecases::reports::Reports;
 use crate::usecases::shops::Shops;
 use crate::usecases::workspace::Workspace;
-use state::AppState;
+use state::{AppState, Parts};
 
 /// A built, bound, not yet serving application.
 pub struct Application {
@@ -398,7 +398,7 @@ fn state(
     sessions.on_change(move |employee_id, state| {
         sockets.end_sessions(employee_id, &state);
     });
-    AppState {
+    AppState::new(Parts {
         orders: Orders::new(
             s.clone(),
             c.clone(),
@@ -440,5 +440,5 @@ fn state(
         handshakes,
         tasks,
         metrics: metrics::handle(),
-    }
+    })
 }

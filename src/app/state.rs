@@ -30,9 +30,30 @@ use crate::usecases::shops::Shops;
 use crate::usecases::workspace::Workspace;
 use crate::ws::Sockets;
 
-/// Everything a request handler may use. Cheap to clone.
+/// Everything a request handler may use, behind one `Arc`: axum hands every request its own
+/// clone of the router's state, which is then one reference count instead of one for each use
+/// case, pool and channel inside (cloning and dropping those was 3–4 % of the server's CPU in
+/// a handshake, BENCHMARKS.md §7 "Handshakes, round four"). Reads go through `Deref`.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Parts>);
+
+impl AppState {
+    /// The state holding `parts`.
+    pub fn new(parts: Parts) -> AppState {
+        AppState(Arc::new(parts))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Parts;
+
+    fn deref(&self) -> &Parts {
+        &self.0
+    }
+}
+
+/// What [`AppState`] holds.
+pub struct Parts {
     /// Database (for the operations endpoints, tests and shutdown).
     pub store: Store,
     /// Clock (movable in tests).

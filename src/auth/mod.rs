@@ -55,8 +55,9 @@ pub struct Claims {
 /// ([`Tokens::with_sessions`]); without the session states every merchant token is refused.
 #[derive(Clone)]
 pub struct Tokens {
-    enc: EncodingKey,
-    dec: DecodingKey,
+    /// Shared: the handlers take a clone of `Tokens` per request, and cloning a key copies
+    /// (and dropping it zeroes) its secret.
+    keys: Arc<(EncodingKey, DecodingKey)>,
     ttl: Duration,
     sessions: Option<sessions::Sessions>,
     verified: Arc<Verified>,
@@ -77,8 +78,10 @@ impl Tokens {
     pub fn new(secret: &[u8], ttl: Duration) -> Tokens {
         hs256::install();
         Tokens {
-            enc: EncodingKey::from_secret(secret),
-            dec: DecodingKey::from_secret(secret),
+            keys: Arc::new((
+                EncodingKey::from_secret(secret),
+                DecodingKey::from_secret(secret),
+            )),
             ttl,
             sessions: None,
             verified: Arc::default(),
@@ -138,7 +141,7 @@ impl Tokens {
     }
 
     fn sign(&self, claims: Claims) -> String {
-        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.enc)
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.keys.0)
             .expect("HS256 encoding cannot fail")
     }
 
@@ -157,7 +160,7 @@ impl Tokens {
                 let mut v = Validation::new(Algorithm::HS256);
                 v.leeway = 0;
                 v.set_required_spec_claims(&["exp"]);
-                let claims = jsonwebtoken::decode::<Claims>(token, &self.dec, &v)
+                let claims = jsonwebtoken::decode::<Claims>(token, &self.keys.1, &v)
                     .ok()?
                     .claims;
                 let mut verified = self.verified.0.lock().ok()?;

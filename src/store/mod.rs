@@ -107,9 +107,14 @@ const SQLITE_PRAGMAS: &[&str] = &[
     "PRAGMA busy_timeout = 5000",
 ];
 
-/// The pool plus what is needed to write safely on either backend.
+/// The pool plus what is needed to write safely on either backend. Behind one `Arc`: every
+/// use case holds a `Store` and every request clones its use case, so a clone is one
+/// reference count, not the pool's, the lock's and the writer channel's (BENCHMARKS.md §7
+/// "Handshakes, round four").
 #[derive(Clone)]
-pub struct Store {
+pub struct Store(Arc<Inner>);
+
+struct Inner {
     pool: AnyPool,
     backend: Backend,
     /// SQLite allows one writer at a time. Taking this in-process lock before `BEGIN` avoids
@@ -154,7 +159,7 @@ impl Store {
         } else {
             Backend::Postgres
         };
-        let (mut store, sqlite_url) = match backend {
+        let (pool, sqlite_url) = match backend {
             Backend::Sqlite => {
                 let url = if url.contains(":memory:") {
                     // a named in-memory database, so the writer thread's connection can open
@@ -181,13 +186,7 @@ impl Store {
                     })
                     .connect_with(opts)
                     .await?;
-                let store = Store {
-                    pool,
-                    backend,
-                    write_lock: Some(Arc::new(Mutex::new(()))),
-                    writer: None,
-                };
-                (store, Some(url))
+                (pool, Some(url))
             }
             Backend::Postgres => {
                 let pool = AnyPoolOptions::new()
@@ -195,88 +194,84 @@ impl Store {
                     .acquire_timeout(ACQUIRE_TIMEOUT)
                     .connect(url)
                     .await?;
-                let store = Store {
-                    pool,
-                    backend,
-                    write_lock: None,
-                    writer: None,
-                };
-                (store, None)
+                (pool, None)
             }
         };
-        store.migrate().await?;
+        migrate(&pool, backend).await?;
         // SQLite's writer thread opens what the pool created and migrated, under its lock
-        if let (Some(url), Some(lock)) = (sqlite_url, store.write_lock.clone()) {
-            let opts = sqlx::sqlite::SqliteConnectOptions::from_str(&url)?;
-            let name = opts.get_filename();
-            let target = match name.to_str() {
-                Some(name) if url.contains("mode=memory") => writer::Target::Memory(name),
-                _ => writer::Target::File(name),
-            };
-            store.writer = Some(writer::Writer::open(target, lock)?);
-        }
-        Ok(store)
-    }
-
-    async fn migrate(&self) -> Result<(), StoreError> {
-        match self.backend {
-            Backend::Sqlite => {
-                sqlx::migrate!("./migrations/sqlite")
-                    .run(&self.pool)
-                    .await?
+        let (write_lock, writer) = match sqlite_url {
+            Some(url) => {
+                let lock = Arc::new(Mutex::new(()));
+                let opts = sqlx::sqlite::SqliteConnectOptions::from_str(&url)?;
+                let name = opts.get_filename();
+                let target = match name.to_str() {
+                    Some(name) if url.contains("mode=memory") => writer::Target::Memory(name),
+                    _ => writer::Target::File(name),
+                };
+                let writer = writer::Writer::open(target, lock.clone())?;
+                (Some(lock), Some(writer))
             }
-            Backend::Postgres => {
-                sqlx::migrate!("./migrations/postgres")
-                    .run(&self.pool)
-                    .await?
-            }
-        }
-        Ok(())
+            None => (None, None),
+        };
+        Ok(Store(Arc::new(Inner {
+            pool,
+            backend,
+            write_lock,
+            writer,
+        })))
     }
 
     /// The pool, for reads.
     pub fn pool(&self) -> &AnyPool {
-        &self.pool
+        &self.0.pool
     }
 
     /// Which backend this is.
     pub fn backend(&self) -> Backend {
-        self.backend
+        self.0.backend
     }
 
     /// SQLite's writer thread (`None` on PostgreSQL).
     pub(crate) fn writer(&self) -> Option<&writer::Writer> {
-        self.writer.as_ref()
+        self.0.writer.as_ref()
     }
 
     /// Starts a write transaction.
     pub async fn begin(&self) -> Result<WriteTx, StoreError> {
-        let (writer, tx) = match &self.write_lock {
+        let (writer, tx) = match &self.0.write_lock {
             // IMMEDIATE takes SQLite's write lock at BEGIN, so a transaction never reads a
             // snapshot it then cannot upgrade (SQLITE_BUSY_SNAPSHOT) when a plain pool write
             // (relay, tracker) committed in between; those wait in the busy handler instead.
             Some(lock) => (
                 Some(lock.clone().lock_owned().await),
-                self.pool.begin_with("BEGIN IMMEDIATE").await?,
+                self.0.pool.begin_with("BEGIN IMMEDIATE").await?,
             ),
-            None => (None, self.pool.begin().await?),
+            None => (None, self.0.pool.begin().await?),
         };
         Ok(WriteTx {
             tx,
             _writer: writer,
-            backend: self.backend,
+            backend: self.0.backend,
         })
     }
 
     /// True when the database answers a trivial query.
     pub async fn ping(&self) -> bool {
-        sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+        sqlx::query("SELECT 1").execute(&self.0.pool).await.is_ok()
     }
 
     /// Closes the pool.
     pub async fn close(&self) {
-        self.pool.close().await;
+        self.0.pool.close().await;
     }
+}
+
+async fn migrate(pool: &AnyPool, backend: Backend) -> Result<(), StoreError> {
+    match backend {
+        Backend::Sqlite => sqlx::migrate!("./migrations/sqlite").run(pool).await?,
+        Backend::Postgres => sqlx::migrate!("./migrations/postgres").run(pool).await?,
+    }
+    Ok(())
 }
 
 /// Formats ids as a SQL list. Ids are `i64` values from our own rows, never user text.
