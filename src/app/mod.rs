@@ -388,6 +388,7 @@ fn state(
     let tasks = TaskTracker::new();
     let hub = Hub::with_tasks(tasks.clone());
     hub.set_limits(settings.caps.sockets, settings.caps.sockets_per_shop);
+    hub.set_slow_close_grace(settings.slow_close_grace);
     let handshakes = Arc::new(tokio::sync::Semaphore::new(settings.caps.handshakes));
     let wechat_client = wechat.as_ref().map(|w| w.client.clone());
     // Merchant tokens are checked against the session states; a change of one ends the

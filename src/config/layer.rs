@@ -117,6 +117,10 @@ pub struct SettingsLayer {
     /// Frames a socket may have waiting before it is closed as too slow.
     #[arg(long, global = true, env = "SKY_SOCKET_QUEUE")]
     pub socket_queue: Option<usize>,
+    /// Milliseconds a socket closed as too slow gets to take its 4008 close frame before the
+    /// connection is dropped without one.
+    #[arg(long, global = true, env = "SKY_SLOW_CLOSE_MS")]
+    pub slow_close_ms: Option<u64>,
     /// Seconds between WebSocket pings.
     #[arg(long, global = true, env = "SKY_PING_SECS")]
     pub ping_secs: Option<u64>,
@@ -257,6 +261,7 @@ impl SettingsLayer {
             allowed_origins,
             allow_anonymous_ws,
             socket_queue,
+            slow_close_ms,
             ping_secs,
             replay_limit,
             max_connections,

@@ -76,6 +76,8 @@ pub struct Settings {
     pub allow_anonymous_ws: bool,
     /// Per-socket queue bound.
     pub socket_queue: usize,
+    /// How long a socket closed as too slow gets to take its close frame.
+    pub slow_close_grace: Duration,
     /// Ping period.
     pub ping_every: Duration,
     /// Replay bound per connect.

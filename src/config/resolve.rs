@@ -101,6 +101,12 @@ impl SettingsLayer {
             allowed_origins: origins(self.allowed_origins.as_deref()),
             allow_anonymous_ws: self.allow_anonymous_ws.unwrap_or(false),
             socket_queue,
+            slow_close_grace: Duration::from_millis(ranged(
+                self.slow_close_ms,
+                1000,
+                0..=60_000,
+                "--slow-close-ms / SKY_SLOW_CLOSE_MS",
+            )?),
             ping_every: secs(ranged(
                 self.ping_secs,
                 25,

@@ -20,6 +20,7 @@ pub mod watch;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use tokio::sync::{Notify, mpsc};
 use tokio_util::sync::CancellationToken;
@@ -62,6 +63,10 @@ pub const KILL_RESTART: u8 = 2;
 /// disabled or its password changed; close 4003).
 pub const KILL_SESSION: u8 = 3;
 
+/// How long a socket closed as too slow gets to take its close frame, unless
+/// [`Hub::set_slow_close_grace`] says otherwise.
+pub const DEFAULT_SLOW_CLOSE_GRACE: Duration = Duration::from_secs(1);
+
 /// The hub. Cheap to clone.
 #[derive(Clone)]
 pub struct Hub {
@@ -78,6 +83,8 @@ struct Inner {
     /// Most registrations in all, and per shop (`limits`).
     max_sockets: AtomicUsize,
     max_per_shop: AtomicUsize,
+    /// How long a socket closed as too slow gets to take its close frame, in milliseconds.
+    slow_close_grace_ms: AtomicU64,
     /// The ingest loop's queue, for the re-read a new feed asks for.
     ingest: Mutex<Option<mpsc::Sender<ingest::Ingest>>>,
     /// Shops whose feed started or stopped, for a broker that subscribes per shop.
@@ -106,6 +113,13 @@ pub struct Registration {
 }
 
 impl Registration {
+    /// How long this connection, once closed as too slow, gets to take its 4008 close frame
+    /// (its kernel buffers are full of frames it has not read) before the TCP connection is
+    /// dropped without one.
+    pub fn slow_close_grace(&self) -> Duration {
+        Duration::from_millis(self.hub.inner.slow_close_grace_ms.load(Ordering::Relaxed))
+    }
+
     /// Closes this connection (and every other of the hub) when `stop` is cancelled.
     pub fn close_all_on(&self, stop: &CancellationToken) {
         self.hub.close_all_on(stop);
@@ -140,6 +154,7 @@ impl Hub {
                 drained: Notify::new(),
                 max_sockets: AtomicUsize::new(usize::MAX),
                 max_per_shop: AtomicUsize::new(usize::MAX),
+                slow_close_grace_ms: AtomicU64::new(DEFAULT_SLOW_CLOSE_GRACE.as_millis() as u64),
                 ingest: Mutex::new(None),
                 watch: Mutex::new(None),
                 closing: AtomicBool::new(false),
@@ -147,6 +162,12 @@ impl Hub {
                 tasks,
             }),
         }
+    }
+
+    /// How long a socket closed as too slow gets to take its 4008 close frame.
+    pub fn set_slow_close_grace(&self, grace: Duration) {
+        let ms = u64::try_from(grace.as_millis()).unwrap_or(u64::MAX);
+        self.inner.slow_close_grace_ms.store(ms, Ordering::Relaxed);
     }
 
     /// Closes every connection (reason `KILL_RESTART`) when `stop` is cancelled, and any that

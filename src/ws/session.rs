@@ -350,11 +350,14 @@ where
     {
         KILL_RESTART => close(socket, CLOSE_RESTART, "server restarting").await,
         KILL_SESSION => close(socket, CLOSE_SESSION_ENDED, "session ended: log in again").await,
-        KILL_SLOW => {
-            tracing::info!("closing a socket that could not keep up");
-            close(socket, CLOSE_SLOW, "too slow: reconnect and replay").await;
+        why => {
+            if why == KILL_SLOW {
+                tracing::info!("closing a socket that could not keep up");
+            }
+            // Its kernel buffers hold frames it has not read: the close frame waits behind them.
+            let grace = s.reg.slow_close_grace();
+            close_within(socket, CLOSE_SLOW, "too slow: reconnect and replay", grace).await;
         }
-        _ => close(socket, CLOSE_SLOW, "too slow: reconnect and replay").await,
     }
 }
 
@@ -363,11 +366,19 @@ pub async fn close<S, E>(socket: &mut S, code: u16, reason: &'static str)
 where
     S: Sink<Message, Error = E> + Unpin,
 {
+    close_within(socket, code, reason, Duration::from_secs(1)).await;
+}
+
+/// Sends a close frame, giving up on the peer after `grace`.
+async fn close_within<S, E>(socket: &mut S, code: u16, reason: &'static str, grace: Duration)
+where
+    S: Sink<Message, Error = E> + Unpin,
+{
     let frame = Message::Close(Some(CloseFrame {
         code,
         reason: Utf8Bytes::from_static(reason),
     }));
-    let _ = tokio::time::timeout(Duration::from_secs(1), socket.send(frame)).await;
+    let _ = tokio::time::timeout(grace, socket.send(frame)).await;
 }
 
 #[cfg(test)]

@@ -74,7 +74,7 @@ fn bad_values_name_the_setting() {
 #[test]
 fn values_that_would_overflow_or_panic_are_refused_at_start_up() {
     type Set = fn(&mut SettingsLayer);
-    let cases: [(Set, &str); 12] = [
+    let cases: [(Set, &str); 13] = [
         (|l| l.ping_secs = Some(u64::MAX), "SKY_PING_SECS"),
         (|l| l.ping_secs = Some(3601), "SKY_PING_SECS"),
         (
@@ -104,6 +104,7 @@ fn values_that_would_overflow_or_panic_are_refused_at_start_up() {
         ),
         (|l| l.shutdown_secs = Some(u64::MAX), "SKY_SHUTDOWN_SECS"),
         (|l| l.socket_queue = Some(usize::MAX), "SKY_SOCKET_QUEUE"),
+        (|l| l.slow_close_ms = Some(u64::MAX), "SKY_SLOW_CLOSE_MS"),
         (|l| l.replay_limit = Some(i64::MAX), "SKY_REPLAY_LIMIT"),
     ];
     for (set, name) in cases {

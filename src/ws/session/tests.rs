@@ -23,24 +23,33 @@ impl ReadError for Gone {
     }
 }
 
+/// Whether the peer reads, and the write waiting for it to read again.
+#[derive(Default)]
+struct Stall {
+    on: std::sync::atomic::AtomicBool,
+    waiting: futures_util::task::AtomicWaker,
+}
+
 /// The server's end: what it sends goes to `out`, what it reads comes from `input`. While
 /// `stalled` is set it takes nothing (a peer that stopped reading, its window full).
 struct TestSocket {
     out: mpsc::UnboundedSender<Message>,
     input: mpsc::UnboundedReceiver<Result<Message, Gone>>,
-    stalled: Arc<std::sync::atomic::AtomicBool>,
+    stalled: Arc<Stall>,
 }
 
 impl TestSocket {
-    fn is_stalled(&self) -> bool {
-        self.stalled.load(std::sync::atomic::Ordering::SeqCst)
+    /// Whether a write must wait; if so, it is woken when the peer reads again.
+    fn is_stalled(&self, cx: &Context<'_>) -> bool {
+        self.stalled.waiting.register(cx.waker());
+        self.stalled.on.load(std::sync::atomic::Ordering::SeqCst)
     }
 }
 
 impl Sink<Message> for TestSocket {
     type Error = Gone;
-    fn poll_ready(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Result<(), Gone>> {
-        if self.is_stalled() {
+    fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Gone>> {
+        if self.is_stalled(cx) {
             return Poll::Pending;
         }
         Poll::Ready(Ok(()))
@@ -48,8 +57,8 @@ impl Sink<Message> for TestSocket {
     fn start_send(self: Pin<&mut Self>, m: Message) -> Result<(), Gone> {
         self.out.send(m).map_err(|_| Gone)
     }
-    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Result<(), Gone>> {
-        if self.is_stalled() {
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Gone>> {
+        if self.is_stalled(cx) {
             return Poll::Pending;
         }
         Poll::Ready(Ok(()))
@@ -70,7 +79,7 @@ impl Stream for TestSocket {
 struct Client {
     rx: mpsc::UnboundedReceiver<Message>,
     tx: mpsc::UnboundedSender<Result<Message, Gone>>,
-    stalled: Arc<std::sync::atomic::AtomicBool>,
+    stalled: Arc<Stall>,
 }
 
 impl Client {
@@ -102,14 +111,17 @@ impl Client {
 
     /// Stops (or resumes) reading: the server's writes block.
     fn stall(&self, on: bool) {
-        self.stalled.store(on, std::sync::atomic::Ordering::SeqCst);
+        self.stalled
+            .on
+            .store(on, std::sync::atomic::Ordering::SeqCst);
+        self.stalled.waiting.wake();
     }
 }
 
 fn pair() -> (TestSocket, Client) {
     let (out, rx) = mpsc::unbounded_channel();
     let (tx, input) = mpsc::unbounded_channel();
-    let stalled = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stalled = Arc::new(Stall::default());
     (
         TestSocket {
             out,
@@ -211,6 +223,37 @@ async fn a_socket_the_hub_gave_up_on_is_closed_with_4008() {
     hub.deliver_alert(&seq(3));
     assert_eq!(client.close_code().await, CLOSE_SLOW);
     assert!(client.next().await.is_none(), "and the socket is dropped");
+}
+
+/// A socket closed as too slow gets the hub's grace to take its close frame: one that reads
+/// again within it sees 4008, one that reads again after it finds the connection dropped.
+#[tokio::test(start_paused = true)]
+async fn a_slow_socket_gets_the_grace_it_is_given_to_take_its_close_frame() {
+    for (grace, reads_again_after, gets_close) in [(5, 3, true), (1, 3, false)] {
+        let hub = Hub::new();
+        hub.set_slow_close_grace(Duration::from_secs(grace));
+        let (socket, mut client) = pair();
+        let _task = start(socket, session(&hub, ConnKind::Rich, 1, 0), vec![]);
+        client.stall(true);
+        // The loop takes the first and blocks writing it; two more put it past its queue.
+        hub.deliver_alert(&seq(1));
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        hub.deliver_alert(&seq(2));
+        hub.deliver_alert(&seq(3));
+        tokio::time::sleep(Duration::from_secs(reads_again_after)).await;
+        client.stall(false);
+        let got = client.next().await;
+        let code = match &got {
+            Some(Message::Close(Some(f))) => Some(f.code),
+            None => None,
+            other => panic!("grace {grace} s: expected a close or the end, got {other:?}"),
+        };
+        assert_eq!(code.is_some(), gets_close, "grace {grace} s: {got:?}");
+        if gets_close {
+            assert_eq!(code, Some(CLOSE_SLOW));
+            assert!(client.next().await.is_none(), "and the socket is dropped");
+        }
+    }
 }
 
 #[tokio::test]
