@@ -71,9 +71,21 @@ async fn metrics_health_and_readiness() {
         ("sky_commit_to_socket_seconds_count", &[][..]),
         ("sky_replays_total", &[("kind", "rich")][..]),
         ("sky_replayed_alerts_total", &[("kind", "rich")][..]),
+        ("sky_handshakes_in_progress", &[][..]),
     ] {
         assert_eq!(server.value(name, labels).await, 0.0, "{name} at start");
     }
+    let server_ref = &server;
+    let log_reads = move |what: &'static str| async move {
+        let mut n = 0.0;
+        for outcome in ["remembered", "read"] {
+            let labels = [("what", what), ("outcome", outcome)];
+            n += server_ref
+                .value("sky_handshake_log_reads_total", &labels)
+                .await;
+        }
+        n
+    };
 
     let admin = app.merchant("admin", "admin-pass-123").await;
     let mut legacy = admin.legacy_ws("m").await;
@@ -89,6 +101,20 @@ async fn metrics_health_and_readiness() {
             .value("sky_connections_open", &[("kind", "rich")])
             .await,
         1.0
+    );
+    // Each opening asked once what it needs of the log (remembered or read); both are live,
+    // so no handshake is in progress; their TCP connections (and the HTTP ones) are open.
+    assert_eq!(
+        log_reads("unhandled").await,
+        1.0,
+        "the rich socket's welcome"
+    );
+    assert_eq!(log_reads("backlog").await, 1.0, "the stock page's backlog");
+    assert_eq!(server.value("sky_handshakes_in_progress", &[]).await, 0.0);
+    let tcp_open = server.value("sky_tcp_connections_open", &[]).await;
+    assert!(
+        tcp_open >= 2.0,
+        "two sockets open, {tcp_open} TCP connections"
     );
     let c = app.customer("metrics").await;
     let (id, _) = c.paid_order(server.first_dish().await).await;

@@ -62,6 +62,8 @@ impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, Capp
 pub struct CappedListener {
     inner: TcpListener,
     permits: Arc<Semaphore>,
+    /// `sky_tcp_connections_open`, looked up in the metrics recorder once.
+    open: metrics::Gauge,
 }
 
 impl CappedListener {
@@ -70,6 +72,7 @@ impl CappedListener {
         CappedListener {
             inner,
             permits: Arc::new(Semaphore::new(max)),
+            open: metrics::gauge!("sky_tcp_connections_open"),
         }
     }
 }
@@ -85,11 +88,12 @@ impl Listener for CappedListener {
             match self.permits.clone().try_acquire_owned() {
                 Ok(permit) => {
                     tune_socket(&tcp);
-                    metrics::gauge!("sky_tcp_connections_open").increment(1.0);
+                    self.open.increment(1.0);
                     return (
                         Connection {
                             tcp,
                             _permit: permit,
+                            open: self.open.clone(),
                             stalled: None,
                         },
                         addr,
@@ -125,13 +129,15 @@ fn tune_socket(tcp: &TcpStream) {
 pub struct Connection {
     tcp: TcpStream,
     _permit: OwnedSemaphorePermit,
+    /// `sky_tcp_connections_open`, decremented when the connection closes.
+    open: metrics::Gauge,
     /// Armed while a write waits for the peer (boxed: only a blocked connection pays for it).
     stalled: Option<Pin<Box<Sleep>>>,
 }
 
 impl Drop for Connection {
     fn drop(&mut self) {
-        metrics::gauge!("sky_tcp_connections_open").decrement(1.0);
+        self.open.decrement(1.0);
     }
 }
 

@@ -385,11 +385,15 @@ fn state(
     settings: Settings,
 ) -> AppState {
     let (s, c) = (store.clone(), clock.clone());
+    // First: the hub and the handshakes register their metric series with this recorder.
+    let metrics = metrics::handle();
     let tasks = TaskTracker::new();
     let hub = Hub::with_tasks(tasks.clone());
     hub.set_limits(settings.caps.sockets, settings.caps.sockets_per_shop);
     hub.set_slow_close_grace(settings.slow_close_grace);
-    let handshakes = Arc::new(tokio::sync::Semaphore::new(settings.caps.handshakes));
+    let handshakes = Arc::new(crate::ws::handshake::Handshakes::new(
+        settings.caps.handshakes,
+    ));
     let wechat_client = wechat.as_ref().map(|w| w.client.clone());
     // Merchant tokens are checked against the session states; a change of one ends the
     // account's sockets that the new state no longer admits.
@@ -440,6 +444,6 @@ fn state(
         shutdown: CancellationToken::new(),
         handshakes,
         tasks,
-        metrics: metrics::handle(),
+        metrics,
     })
 }

@@ -94,8 +94,8 @@ pub struct Parts {
     pub settings: Arc<Settings>,
     /// Cancelled when the server starts shutting down.
     pub shutdown: CancellationToken,
-    /// Slots for sockets and streams in handshake (`--max-handshakes`).
-    pub handshakes: Arc<tokio::sync::Semaphore>,
+    /// Slots for sockets and streams in handshake (`--max-handshakes`), and their metrics.
+    pub handshakes: Arc<crate::ws::handshake::Handshakes>,
     /// Every task of the service (background jobs, relay, brokers, the hub's, each socket's):
     /// shutdown waits for all of them before the database closes.
     pub tasks: TaskTracker,

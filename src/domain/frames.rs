@@ -3,7 +3,6 @@
 //! `/ws/v2/alerts` sends as text frames and `/ws/v2/sse` as the data of its SSE events.
 
 use serde::Serialize;
-use serde_json::json;
 
 use super::alert::AlertRecord;
 use crate::time::fmt_seconds;
@@ -82,24 +81,63 @@ pub fn rich_handled_frame(alert_ids: &[i64], order_id: i64) -> String {
     .expect("plain struct serializes")
 }
 
+/// The replay's control events (`welcome`, `truncated`, `live`), serialized from structs: a
+/// `json!` value built a map (an allocation per key) for every connect's `welcome`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Welcome<'a> {
+    event: &'static str,
+    shop_id: i64,
+    seq: i64,
+    unhandled: &'a [i64],
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Truncated {
+    event: &'static str,
+    from_seq: i64,
+    to_seq: i64,
+    rest: &'static str,
+}
+
+#[derive(Serialize)]
+struct Live {
+    event: &'static str,
+    seq: i64,
+}
+
 /// `welcome`: the shop, its sequence now and up to 200 unhandled alert ids (newest first).
 pub fn welcome_frame(shop_id: i64, seq: i64, unhandled: &[i64]) -> String {
-    json!({"event": "welcome", "shopId": shop_id, "seq": seq, "unhandled": unhandled}).to_string()
+    serde_json::to_string(&Welcome {
+        event: "welcome",
+        shop_id,
+        seq,
+        unhandled,
+    })
+    .expect("plain struct serializes")
 }
 
 /// `truncated`: the replay left out `from_seq..=to_seq`; fetch them from [`REST_PAGE`].
 pub fn truncated_frame(from_seq: i64, to_seq: i64) -> String {
-    json!({"event": "truncated", "fromSeq": from_seq, "toSeq": to_seq, "rest": REST_PAGE})
-        .to_string()
+    serde_json::to_string(&Truncated {
+        event: "truncated",
+        from_seq,
+        to_seq,
+        rest: REST_PAGE,
+    })
+    .expect("plain struct serializes")
 }
 
 /// `live`: the replay is over; live alerts after `seq` follow.
 pub fn live_frame(seq: i64) -> String {
-    json!({"event": "live", "seq": seq}).to_string()
+    serde_json::to_string(&Live { event: "live", seq }).expect("plain struct serializes")
 }
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
     use crate::domain::alert::tests::alert;
 
@@ -127,10 +165,9 @@ mod tests {
 
     #[test]
     fn replay_frames_name_their_event() {
-        let v: serde_json::Value = serde_json::from_str(&welcome_frame(1, 57, &[101, 99])).unwrap();
         assert_eq!(
-            v,
-            json!({"event": "welcome", "shopId": 1, "seq": 57, "unhandled": [101, 99]})
+            welcome_frame(1, 57, &[101, 99]),
+            r#"{"event":"welcome","shopId":1,"seq":57,"unhandled":[101,99]}"#
         );
         let v: serde_json::Value = serde_json::from_str(&truncated_frame(42, 56)).unwrap();
         assert_eq!(

@@ -45,6 +45,18 @@ pub enum ConnKind {
 }
 
 impl ConnKind {
+    /// Every kind, in the order of [`ConnKind::index`].
+    pub const ALL: [ConnKind; 3] = [ConnKind::Legacy, ConnKind::Rich, ConnKind::Sse];
+
+    /// Its place in [`ConnKind::ALL`].
+    pub fn index(self) -> usize {
+        match self {
+            ConnKind::Legacy => 0,
+            ConnKind::Rich => 1,
+            ConnKind::Sse => 2,
+        }
+    }
+
     /// Label for metrics.
     pub fn label(self) -> &'static str {
         match self {
@@ -85,6 +97,9 @@ struct Inner {
     max_per_shop: AtomicUsize,
     /// How long a socket closed as too slow gets to take its close frame, in milliseconds.
     slow_close_grace_ms: AtomicU64,
+    /// `sky_connections_open` by kind ([`ConnKind::index`]), looked up in the recorder once:
+    /// the macro looks the series up on every call, twice per connection.
+    open: [metrics::Gauge; 3],
     /// The ingest loop's queue, for the re-read a new feed asks for.
     ingest: Mutex<Option<mpsc::Sender<ingest::Ingest>>>,
     /// Shops whose feed started or stopped, for a broker that subscribes per shop.
@@ -144,7 +159,8 @@ impl Hub {
         Hub::with_tasks(TaskTracker::new())
     }
 
-    /// An empty hub whose tasks run on the service's tracker.
+    /// An empty hub whose tasks run on the service's tracker. Its gauges are registered with
+    /// the metrics recorder installed now (none: they count nowhere).
     pub fn with_tasks(tasks: TaskTracker) -> Hub {
         Hub {
             inner: Arc::new(Inner {
@@ -155,6 +171,8 @@ impl Hub {
                 max_sockets: AtomicUsize::new(usize::MAX),
                 max_per_shop: AtomicUsize::new(usize::MAX),
                 slow_close_grace_ms: AtomicU64::new(DEFAULT_SLOW_CLOSE_GRACE.as_millis() as u64),
+                open: ConnKind::ALL
+                    .map(|k| metrics::gauge!("sky_connections_open", "kind" => k.label())),
                 ingest: Mutex::new(None),
                 watch: Mutex::new(None),
                 closing: AtomicBool::new(false),
@@ -344,7 +362,7 @@ impl Hub {
             self.watch(shop_id);
         }
         trim_after_burst(&self.inner.tasks);
-        metrics::gauge!("sky_connections_open", "kind" => kind.label()).increment(1.0);
+        self.inner.open[kind.index()].increment(1.0);
         Ok(Registration {
             rx: Receiver {
                 ring,
@@ -374,7 +392,7 @@ impl Hub {
             }
         }
         if let Some(kind) = removed_kind {
-            metrics::gauge!("sky_connections_open", "kind" => kind.label()).decrement(1.0);
+            self.inner.open[kind.index()].decrement(1.0);
             trim_after_burst(&self.inner.tasks);
         }
         if now_empty {

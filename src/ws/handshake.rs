@@ -28,22 +28,67 @@
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
-use tokio::sync::OwnedSemaphorePermit;
+use std::sync::Arc;
+
+use metrics::{Counter, Gauge};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::Sockets;
 use crate::auth::Tokens;
 use crate::auth::identity::{Merchant, NoMerchant, merchant_from_parts};
 use crate::hub::limits::Full;
 
+/// The slots for connections in handshake (`--max-handshakes`) and the handshake's metrics,
+/// each series looked up in the recorder once, at start-up (a metrics macro looks its series
+/// up on every call, and a connect made several).
+pub struct Handshakes {
+    slots: Arc<Semaphore>,
+    in_progress: Gauge,
+    /// `sky_handshake_log_reads_total` by [`LogNeed`] and outcome (`remembered`, `read`).
+    log_reads: [[Counter; 2]; 2],
+}
+
+/// What an opening needed of the alert log.
+#[derive(Debug, Clone, Copy)]
+pub enum LogNeed {
+    /// The richer protocols' unhandled ids (`welcome`).
+    Unhandled,
+    /// The stock page's backlog.
+    Backlog,
+}
+
+impl Handshakes {
+    /// `max` slots; the series are registered with the recorder installed now.
+    pub fn new(max: usize) -> Handshakes {
+        let reads = |what: &'static str| {
+            ["remembered", "read"].map(|outcome| {
+                metrics::counter!("sky_handshake_log_reads_total", "what" => what, "outcome" => outcome)
+            })
+        };
+        Handshakes {
+            slots: Arc::new(Semaphore::new(max)),
+            in_progress: metrics::gauge!("sky_handshakes_in_progress"),
+            log_reads: [reads("unhandled"), reads("backlog")],
+        }
+    }
+
+    /// Counts an opening's need of the log: whether the feed `remembered` it or it was read.
+    pub fn count_log_read(&self, what: LogNeed, remembered: bool) {
+        let outcome = if remembered { 0 } else { 1 };
+        self.log_reads[what as usize][outcome].increment(1);
+    }
+}
+
 /// A slot among the connections in handshake (`--max-handshakes`), held from the upgrade
 /// request until the socket or stream is live.
 pub struct Admitted {
     _permit: OwnedSemaphorePermit,
+    in_progress: Gauge,
 }
 
 impl Drop for Admitted {
     fn drop(&mut self) {
-        metrics::gauge!("sky_handshakes_in_progress").decrement(1.0);
+        self.in_progress.decrement(1.0);
     }
 }
 
@@ -89,11 +134,16 @@ pub fn admit(s: &Sockets, shop: Option<i64>) -> Result<Admitted, &'static str> {
     s.hub.room_for(shop).map_err(Full::reason)?;
     let permit = s
         .handshakes
+        .slots
         .clone()
         .try_acquire_owned()
         .map_err(|_| "handshakes")?;
-    metrics::gauge!("sky_handshakes_in_progress").increment(1.0);
-    Ok(Admitted { _permit: permit })
+    let in_progress = s.handshakes.in_progress.clone();
+    in_progress.increment(1.0);
+    Ok(Admitted {
+        _permit: permit,
+        in_progress,
+    })
 }
 
 /// Why a handshake was refused.

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::Sockets;
 use super::handshake::{
-    Admitted, Refused, admit, authenticate, log_unavailable, origin_allowed, refuse,
+    Admitted, LogNeed, Refused, admit, authenticate, log_unavailable, origin_allowed, refuse,
     refused_after_upgrade,
 };
 use super::session::{self, CLOSE_SESSION_ENDED, Reply, Session};
@@ -149,12 +149,12 @@ async fn backlog(
     let since = upgraded_at - BACKLOG_SLACK_MS;
     let token = match s.hub.recall_backlog_empty(shop_id, since) {
         Recall::Known(()) => {
-            super::replay::count_log_read("backlog", "remembered");
+            s.handshakes.count_log_read(LogNeed::Backlog, true);
             return Ok(Vec::new());
         }
         Recall::Read(token) => token,
     };
-    super::replay::count_log_read("backlog", "read");
+    s.handshakes.count_log_read(LogNeed::Backlog, false);
     let rows = s
         .alerts
         .undelivered(shop_id, upto, since, s.settings.replay_limit)

@@ -16,7 +16,6 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::FromRef;
 use axum::routing::get;
-use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -43,8 +42,8 @@ pub struct Sockets {
     pub shutdown: CancellationToken,
     /// The service's tracker: each socket's task runs on it, so shutdown waits for them.
     pub tasks: TaskTracker,
-    /// Slots for connections in handshake (`--max-handshakes`).
-    pub handshakes: Arc<Semaphore>,
+    /// Slots for connections in handshake (`--max-handshakes`), and the handshake's metrics.
+    pub handshakes: Arc<handshake::Handshakes>,
 }
 
 /// Socket and stream routes.

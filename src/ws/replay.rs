@@ -9,6 +9,7 @@ use std::sync::Arc;
 use axum::extract::ws::Utf8Bytes;
 
 use super::Sockets;
+use super::handshake::LogNeed;
 use crate::auth::identity::Merchant;
 use crate::domain::frames::{live_frame, rich_alert_frame, truncated_frame, welcome_frame};
 use crate::hub::limits::Full;
@@ -112,12 +113,12 @@ pub async fn open(
 async fn unhandled_ids(s: &Sockets, shop_id: i64) -> anyhow::Result<Arc<[i64]>> {
     let token = match s.hub.recall_unhandled(shop_id) {
         Recall::Known(ids) => {
-            count_log_read("unhandled", "remembered");
+            s.handshakes.count_log_read(LogNeed::Unhandled, true);
             return Ok(ids);
         }
         Recall::Read(token) => token,
     };
-    count_log_read("unhandled", "read");
+    s.handshakes.count_log_read(LogNeed::Unhandled, false);
     let ids: Arc<[i64]> = s
         .alerts
         .unhandled_ids(shop_id, WELCOME_UNHANDLED)
@@ -125,13 +126,6 @@ async fn unhandled_ids(s: &Sockets, shop_id: i64) -> anyhow::Result<Arc<[i64]>> 
         .into();
     s.hub.remember_unhandled(shop_id, token, ids.clone());
     Ok(ids)
-}
-
-/// Counts an opening's need of the log: `what` it needed (`unhandled`, `backlog`), and whether
-/// the feed `remembered` it or it was `read`.
-pub(super) fn count_log_read(what: &'static str, outcome: &'static str) {
-    metrics::counter!("sky_handshake_log_reads_total", "what" => what, "outcome" => outcome)
-        .increment(1);
 }
 
 /// The sequence a new registration of the shop starts from, for a client that last saw
