@@ -7,12 +7,11 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{ConnectInfo, Request};
 use axum::http::StatusCode;
-
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use tower::Layer;
+use tower::util::{MapRequestLayer, MapResponseLayer};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::normalize_path::{NormalizePath, NormalizePathLayer};
@@ -48,11 +47,12 @@ pub fn router(state: AppState) -> Router {
         // After the layer, so the global limit does not cover it: it has its own (2 MiB).
         .merge(http::admin::upload_router())
         .fallback(|| async { StatusCode::NOT_FOUND.into_response() })
-        .layer(axum::middleware::map_response(too_large_as_envelope))
-        .layer(axum::middleware::from_fn_with_state(
-            trusted,
-            client_address,
-        ))
+        // Plain tower maps, not axum's `map_response` / `from_fn`: those box a future (and
+        // clone the boxed inner service) for every request, a handshake or a payment alike.
+        .layer(MapResponseLayer::new(too_large_as_envelope))
+        .layer(MapRequestLayer::new(move |req| {
+            with_client_address(&trusted, req)
+        }))
         .layer(CatchPanicLayer::new())
         .layer(TraceLayer::new_for_http())
         .with_state(state)
@@ -60,14 +60,10 @@ pub fn router(state: AppState) -> Router {
 
 /// Inserts the request's [`ClientIp`] (the peer, or what a trusted proxy forwarded), which
 /// the login throttle keys on.
-async fn client_address(
-    State(trusted): State<Arc<Vec<IpAddr>>>,
-    mut req: Request,
-    next: Next,
-) -> Response {
+fn with_client_address(trusted: &[IpAddr], mut req: Request) -> Request {
     if let Some(ConnectInfo(Peer(peer))) = req.extensions().get::<ConnectInfo<Peer>>().copied() {
-        let ip = client_ip(peer.ip(), req.headers(), &trusted);
+        let ip = client_ip(peer.ip(), req.headers(), trusted);
         req.extensions_mut().insert(ClientIp(ip));
     }
-    next.run(req).await
+    req
 }

@@ -141,34 +141,24 @@ pub const DB_UNAVAILABLE: &str = "数据库暂不可用，请稍后再试";
 pub type ApiResult<T> = Result<T, ApiError>;
 
 /// The body limit's 413 (announced by Content-Length) is plain text; clients read the
-/// envelope, so it becomes one (a 413 that already is JSON, WeChat's shape from the
-/// notification endpoint, is kept). Either way it says `Connection: close`: the server does
-/// not read the rest of the body, so the connection cannot be reused. Used as a
-/// `map_response` layer over every route.
-pub async fn too_large_as_envelope<B>(resp: axum::http::Response<B>) -> Response
-where
-    axum::http::Response<B>: IntoResponse,
-{
+/// envelope, so it becomes one, saying `Connection: close`: the server does not read the rest
+/// of the body, so the connection cannot be reused. A 413 that already is JSON (WeChat's shape,
+/// from the notification endpoint) is kept as it is. A plain function, used as a tower
+/// `MapResponse` layer over every route (axum's `map_response` would box a future for every
+/// request).
+pub fn too_large_as_envelope(resp: Response) -> Response {
     if resp.status() != StatusCode::PAYLOAD_TOO_LARGE || is_json(resp.headers()) {
-        return resp.into_response();
+        return resp;
     }
-    let json = resp
-        .headers()
-        .get(axum::http::header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
-    let mut out = if json {
-        resp.into_response()
-    } else {
-        let envelope = Envelope::<()> {
-            code: 0,
-            msg: Some(format!(
-                "请求参数错误: 请求体超过 {} KiB",
-                BODY_LIMIT / 1024
-            )),
-            data: None,
-        };
-        (StatusCode::PAYLOAD_TOO_LARGE, Json(envelope)).into_response()
+    let envelope = Envelope::<()> {
+        code: 0,
+        msg: Some(format!(
+            "请求参数错误: 请求体超过 {} KiB",
+            BODY_LIMIT / 1024
+        )),
+        data: None,
     };
+    let mut out = (StatusCode::PAYLOAD_TOO_LARGE, Json(envelope)).into_response();
     out.headers_mut().insert(
         axum::http::header::CONNECTION,
         axum::http::HeaderValue::from_static("close"),
