@@ -62,27 +62,35 @@ pub(crate) const NEXT_SEQ: &str =
 pub(crate) const INSERT: &str = "INSERT INTO alert_log (shop_id, seq, type, realert, order_id, order_number, content, created_at) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id";
 
-/// [`insert_content`] on the SQLite writer thread's connection, in its transaction.
+/// [`insert_content`] on the SQLite writer thread's connection, in its transaction. No
+/// `RETURNING`: SQLite gathers a `RETURNING` statement's rows in an ephemeral table (a
+/// B-tree opened, a 4 KiB page zeroed, closed again, for every run); the writer holds the
+/// database's only write transaction, so reading the sequence back and `last_insert_rowid`
+/// give the same values.
 pub(crate) fn insert_sqlite(
     conn: &rusqlite::Connection,
     a: AlertRecord,
 ) -> rusqlite::Result<AlertRecord> {
+    conn.prepare_cached("UPDATE shop SET alert_seq = alert_seq + 1 WHERE id = ?1")?
+        .execute([a.shop_id])?;
     let seq: i64 = conn
-        .prepare_cached(NEXT_SEQ)?
+        .prepare_cached("SELECT alert_seq FROM shop WHERE id = ?1")?
         .query_row([a.shop_id], |r| r.get(0))?;
-    let id: i64 = conn.prepare_cached(INSERT)?.query_row(
-        rusqlite::params![
-            a.shop_id,
-            seq,
-            a.kind,
-            a.realert,
-            a.order_id,
-            a.order_number,
-            a.content,
-            a.created_at
-        ],
-        |r| r.get(0),
-    )?;
+    conn.prepare_cached(
+        "INSERT INTO alert_log (shop_id, seq, type, realert, order_id, order_number, content, created_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?
+    .execute(rusqlite::params![
+        a.shop_id,
+        seq,
+        a.kind,
+        a.realert,
+        a.order_id,
+        a.order_number,
+        a.content,
+        a.created_at
+    ])?;
+    let id = conn.last_insert_rowid();
     Ok(AlertRecord { id, seq, ..a })
 }
 

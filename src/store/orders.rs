@@ -2,7 +2,6 @@
 //! (the state machine's `from_states`), so racing changes have exactly one winner. Status
 //! codes come from the domain's constants.
 
-use rusqlite::OptionalExtension as _;
 use sqlx::AssertSqlSafe;
 use sqlx::{AnyConnection, AnyPool};
 
@@ -288,8 +287,11 @@ pub async fn mark_paid_alerting(
 ) -> Result<Option<AlertRecord>, StoreError> {
     let (update, next) = paid_update(p);
     if let Some(writer) = store.writer() {
-        // one job on the writer thread: the order's update, the shop's sequence, the alert row
-        let sql = format!("{update} RETURNING id, shop_id");
+        // One job on the writer thread: the order's update, the shop's sequence, the alert
+        // row. No `RETURNING` (an ephemeral table per run on SQLite, see
+        // `alerts::insert_sqlite`): the order is read back by its unique number, in the same
+        // write transaction.
+        let sql = update;
         let mut args: Vec<rusqlite::types::Value> = vec![
             p.now.into(),
             p.transaction_id.map(str::to_string).into(),
@@ -310,15 +312,16 @@ pub async fn mark_paid_alerting(
         };
         return writer
             .run(move |conn| {
-                let row: Option<(i64, i64)> = conn
+                if conn
                     .prepare_cached(&sql)?
-                    .query_row(rusqlite::params_from_iter(args), |r| {
-                        Ok((r.get(0)?, r.get(1)?))
-                    })
-                    .optional()?;
-                let Some((order_id, shop_id)) = row else {
+                    .execute(rusqlite::params_from_iter(args))?
+                    == 0
+                {
                     return Ok(None);
-                };
+                }
+                let (order_id, shop_id): (i64, i64) = conn
+                    .prepare_cached("SELECT id, shop_id FROM orders WHERE number = ?1")?
+                    .query_row([&alert.order_number], |r| Ok((r.get(0)?, r.get(1)?)))?;
                 super::alerts::insert_sqlite(
                     conn,
                     AlertRecord {
