@@ -58,9 +58,16 @@ pub(crate) const NEXT_SEQ: &str =
     "UPDATE shop SET alert_seq = alert_seq + 1 WHERE id = $1 RETURNING alert_seq";
 
 /// Appends an alert row (`$1`…`$8`: shop, seq, type, realert, order id, order number, content,
-/// created at) and answers its id.
-pub(crate) const INSERT: &str = "INSERT INTO alert_log (shop_id, seq, type, realert, order_id, order_number, content, created_at) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id";
+/// created at); [`INSERT`] and the SQLite writer's [`insert_sqlite`] share it.
+macro_rules! insert_row {
+    () => {
+        "INSERT INTO alert_log (shop_id, seq, type, realert, order_id, order_number, content, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+    };
+}
+
+/// Appends an alert row ([`insert_row`]'s parameters) and answers its id.
+pub(crate) const INSERT: &str = concat!(insert_row!(), " RETURNING id");
 
 /// [`insert_content`] on the SQLite writer thread's connection, in its transaction. No
 /// `RETURNING`: SQLite gathers a `RETURNING` statement's rows in an ephemeral table (a
@@ -76,20 +83,17 @@ pub(crate) fn insert_sqlite(
     let seq: i64 = conn
         .prepare_cached("SELECT alert_seq FROM shop WHERE id = ?1")?
         .query_row([a.shop_id], |r| r.get(0))?;
-    conn.prepare_cached(
-        "INSERT INTO alert_log (shop_id, seq, type, realert, order_id, order_number, content, created_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    )?
-    .execute(rusqlite::params![
-        a.shop_id,
-        seq,
-        a.kind,
-        a.realert,
-        a.order_id,
-        a.order_number,
-        a.content,
-        a.created_at
-    ])?;
+    conn.prepare_cached(insert_row!())?
+        .execute(rusqlite::params![
+            a.shop_id,
+            seq,
+            a.kind,
+            a.realert,
+            a.order_id,
+            a.order_number,
+            a.content,
+            a.created_at
+        ])?;
     let id = conn.last_insert_rowid();
     Ok(AlertRecord { id, seq, ..a })
 }

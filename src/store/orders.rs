@@ -291,7 +291,6 @@ pub async fn mark_paid_alerting(
         // row. No `RETURNING` (an ephemeral table per run on SQLite, see
         // `alerts::insert_sqlite`): the order is read back by its unique number, in the same
         // write transaction.
-        let sql = update;
         let mut args: Vec<rusqlite::types::Value> = vec![
             p.now.into(),
             p.transaction_id.map(str::to_string).into(),
@@ -313,7 +312,7 @@ pub async fn mark_paid_alerting(
         return writer
             .run(move |conn| {
                 if conn
-                    .prepare_cached(&sql)?
+                    .prepare_cached(&update)?
                     .execute(rusqlite::params_from_iter(args))?
                     == 0
                 {

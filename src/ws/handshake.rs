@@ -25,11 +25,11 @@
 //! alert frames (order ids) and acknowledge alerts. An explicit `SKY_ALLOWED_ORIGINS`
 //! replaces the default, loopback included.
 
+use std::sync::Arc;
+
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
-use std::sync::Arc;
-
 use metrics::{Counter, Gauge};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
