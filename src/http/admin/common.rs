@@ -9,8 +9,9 @@
 //! or WebP (or empty); 503 `文件上传失败` when the store fails. Only a stored file gets a URL.
 
 use axum::extract::multipart::{MultipartError, MultipartRejection};
-use axum::extract::{DefaultBodyLimit, FromRef, Multipart, State};
+use axum::extract::{DefaultBodyLimit, FromRef, Multipart, Request, State};
 use axum::http::StatusCode;
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
@@ -39,6 +40,32 @@ where
         .layer(DefaultBodyLimit::disable())
         .layer(RequestBodyLimitLayer::new(UPLOAD_BODY_LIMIT))
         .layer(axum::middleware::map_response(too_large))
+        .layer(axum::middleware::from_fn(drain_announced_too_large))
+}
+
+/// Most bytes of an upload announced (Content-Length) over the limit that are read and thrown
+/// away before its 413. The 413 closes the connection, and a socket closed with unread data
+/// resets it: a client still sending its picture (the admin app, a browser) then saw a network
+/// error instead of the refusal. Larger bodies are refused without being read, as before.
+const DRAIN_LIMIT: u64 = 8 * 1024 * 1024;
+
+/// Reads and discards (frame by frame, nothing kept) an announced-too-large upload of at most
+/// [`DRAIN_LIMIT`] bytes, then lets the body limit refuse it as before.
+async fn drain_announced_too_large(req: Request, next: Next) -> Response {
+    use futures_util::StreamExt;
+    let announced = req
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if !announced.is_some_and(|n| n > UPLOAD_BODY_LIMIT as u64 && n <= DRAIN_LIMIT) {
+        return next.run(req).await;
+    }
+    let (parts, body) = req.into_parts();
+    let mut frames = body.into_data_stream();
+    while let Some(Ok(_)) = frames.next().await {}
+    next.run(Request::from_parts(parts, axum::body::Body::empty()))
+        .await
 }
 
 /// The upload's form, as the OpenAPI document shows it (the handler reads the multipart
