@@ -128,6 +128,15 @@ async fn metrics_health_and_readiness() {
         server.value("sky_alerts_created_total", &created).await,
         1.0
     );
+    // The payment was a job of the SQLite writer thread, in a commit of its own or shared.
+    let jobs = server.value("sky_sqlite_writer_jobs_total", &[]).await;
+    let commits = server
+        .value("sky_sqlite_writer_transactions_total", &[])
+        .await;
+    assert!(
+        jobs >= 1.0 && commits >= 1.0 && jobs >= commits,
+        "jobs {jobs}, transactions {commits}"
+    );
     // Delivered once (the first socket's write), whichever of the two sockets wrote first.
     let delivered = eventually(Duration::from_secs(5), || async {
         server.value("sky_alerts_delivered_total", &[]).await == 1.0

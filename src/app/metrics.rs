@@ -87,6 +87,14 @@ fn describe_metrics() {
         "sky_payment_notifications_refused_total",
         "WeChat Pay notifications that failed verification"
     );
+    describe_counter!(
+        "sky_sqlite_writer_transactions_total",
+        "Transactions of the SQLite writer thread (jobs / transactions = jobs per commit)"
+    );
+    describe_counter!(
+        "sky_sqlite_writer_jobs_total",
+        "Writes run on the SQLite writer thread (payments, delivery marks)"
+    );
     for kind in ["legacy", "rich", "sse"] {
         gauge!("sky_connections_open", "kind" => kind).increment(0.0);
         counter!("sky_slow_socket_closes_total", "kind" => kind).increment(0);
@@ -99,6 +107,8 @@ fn describe_metrics() {
         "sky_alerts_realerted_total",
         "sky_alert_gaps_repaired_total",
         "sky_alerts_duplicates_dropped_total",
+        "sky_sqlite_writer_transactions_total",
+        "sky_sqlite_writer_jobs_total",
     ] {
         counter!(name).increment(0);
     }

@@ -175,6 +175,10 @@ fn serve(conn: Connection, queue: &mpsc::Receiver<Box<dyn Job>>, lock: &Mutex<()
                 Err(_) => break,
             }
         }
+        // jobs / transactions: how many writes share a commit (metrics' per-call lookup: the
+        // recorder may be installed after this thread starts)
+        metrics::counter!("sky_sqlite_writer_transactions_total").increment(1);
+        metrics::counter!("sky_sqlite_writer_jobs_total").increment(batch.len() as u64);
         if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
             for job in batch {
                 job.fail(copy(&e));
