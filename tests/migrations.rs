@@ -138,3 +138,102 @@ backend_tests! {
     cart_lines => duplicate_lines_are_merged_and_then_impossible,
     sessions_0006 => sessions_migration_over_0003,
 }
+
+/// Migration 0007 (SQLite) on a database 0006 left with alert rows: the alert log is rebuilt
+/// without AUTOINCREMENT, keeping every row, id and mark; the next alert takes the next id,
+/// `(shop_id, seq)` stays unique and both indexes are back.
+#[tokio::test]
+async fn sqlite_alert_log_loses_autoincrement_and_keeps_its_rows() {
+    sqlx::any::install_default_drivers();
+    let dir = tempfile::tempdir().unwrap();
+    let url = common::fresh_database(Backend::Sqlite, &dir).await;
+    let mut migrator = sqlx::migrate!("./migrations/sqlite");
+    let upto_0006 = migrator
+        .migrations
+        .iter()
+        .take_while(|m| m.version <= 6)
+        .count();
+    migrator.migrations = Cow::Owned(migrator.migrations[..upto_0006].to_vec());
+    let pool = AnyPool::connect(&format!("{url}?mode=rwc")).await.unwrap();
+    migrator.run(&pool).await.unwrap();
+    for sql in [
+        "INSERT INTO shop (id, name, created_at) VALUES (1, 's', 0)",
+        "INSERT INTO \"user\" (id, openid, created_at) VALUES (1, 'o', 0)",
+        "INSERT INTO orders (id, shop_id, number, status, user_id, address_book_id, order_time, pay_method, pay_status, amount) \
+         VALUES (1, 1, 'n1', 2, 1, 1, 0, 1, 1, 100)",
+        "INSERT INTO alert_log (id, shop_id, seq, type, order_id, order_number, content, created_at, published_at, delivered_at) \
+         VALUES (5, 1, 1, 1, 1, 'n1', '订单号：n1', 10, 11, 12)",
+        "INSERT INTO alert_log (id, shop_id, seq, type, realert, order_id, order_number, content, created_at, handled_at, handled_by) \
+         VALUES (9, 1, 2, 1, 1, 1, 'n1', '订单号：n1', 20, 21, 7)",
+    ] {
+        exec(&pool, sql).await.unwrap();
+    }
+    pool.close().await;
+
+    let store = Store::connect(&url).await.expect("0007 applies");
+    let pool = store.pool();
+    type Row = (
+        i64,
+        i64,
+        i64,
+        i64,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+    );
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT id, seq, realert, created_at, published_at, delivered_at, handled_at, handled_by \
+         FROM alert_log ORDER BY id",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        rows,
+        vec![
+            (5, 1, 0, 10, Some(11), Some(12), None, None),
+            (9, 2, 1, 20, None, None, Some(21), Some(7)),
+        ]
+    );
+    let table: String = sqlx::query_scalar(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'alert_log'",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert!(!table.contains("AUTOINCREMENT"), "{table}");
+    let sequences: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM sqlite_sequence WHERE name = 'alert_log'")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+    assert_eq!(sequences, 0, "no sequence row left to rewrite");
+    let indexes: Vec<String> = sqlx::query_scalar(
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'alert_log' \
+         AND name NOT LIKE 'sqlite_autoindex%' ORDER BY name",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    assert_eq!(indexes, ["alert_log_order", "alert_log_unpublished"]);
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO alert_log (shop_id, seq, type, order_id, order_number, content, created_at) \
+         VALUES (1, 3, 2, 1, 'n1', '订单号：n1', 30) RETURNING id",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert_eq!(id, 10, "one more than the largest id");
+    let same_seq = exec(
+        pool,
+        "INSERT INTO alert_log (shop_id, seq, type, order_id, order_number, content, created_at) \
+         VALUES (1, 3, 2, 1, 'n1', 'again', 31)",
+    )
+    .await;
+    assert!(
+        same_seq.is_err(),
+        "a shop's sequence number is still unique"
+    );
+    store.close().await;
+}
