@@ -71,6 +71,8 @@ impl Application {
     pub async fn build_with_clock(settings: Settings, clock: Clock) -> anyhow::Result<Application> {
         // Before anything renders a time: the wire shows the shop's zone, not the process's.
         crate::time::set_wire_zone(settings.time_zone);
+        // Before the store: its SQLite writer thread takes its metric handles when it starts.
+        metrics::handle();
         let store = Store::connect(&settings.database_url)
             .await
             .with_context(|| {

@@ -165,6 +165,9 @@ impl<T: Send + 'static> Reply for Done<T> {
 
 /// The thread's loop: take what is queued, run it in one transaction, answer, repeat.
 fn serve(conn: Connection, queue: &mpsc::Receiver<Box<dyn Job>>, lock: &Mutex<()>) {
+    // jobs / transactions: how many writes share a commit
+    let transactions = metrics::counter!("sky_sqlite_writer_transactions_total");
+    let jobs = metrics::counter!("sky_sqlite_writer_jobs_total");
     while let Ok(first) = queue.recv() {
         let _writer = lock.blocking_lock();
         let mut batch = vec![first];
@@ -175,10 +178,8 @@ fn serve(conn: Connection, queue: &mpsc::Receiver<Box<dyn Job>>, lock: &Mutex<()
                 Err(_) => break,
             }
         }
-        // jobs / transactions: how many writes share a commit (metrics' per-call lookup: the
-        // recorder may be installed after this thread starts)
-        metrics::counter!("sky_sqlite_writer_transactions_total").increment(1);
-        metrics::counter!("sky_sqlite_writer_jobs_total").increment(batch.len() as u64);
+        transactions.increment(1);
+        jobs.increment(batch.len() as u64);
         if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
             for job in batch {
                 job.fail(copy(&e));
