@@ -17,19 +17,31 @@ async fn exec(pool: &AnyPool, sql: &'static str) -> Result<u64, sqlx::Error> {
         .map(|d| d.rows_affected())
 }
 
-/// The database as version 0001 left it, with duplicated cart lines.
-async fn old_database(backend: Backend, url: &str) {
+/// The database as the migrations up to and including `version` left it (an older version of
+/// the server), open in a pool of its own.
+async fn migrated_upto(backend: Backend, url: &str, version: i64) -> AnyPool {
     let mut migrator = match backend {
         Backend::Sqlite => sqlx::migrate!("./migrations/sqlite"),
         Backend::Postgres => sqlx::migrate!("./migrations/postgres"),
     };
-    migrator.migrations = Cow::Owned(migrator.migrations[..1].to_vec());
+    let upto = migrator
+        .migrations
+        .iter()
+        .take_while(|m| m.version <= version)
+        .count();
+    migrator.migrations = Cow::Owned(migrator.migrations[..upto].to_vec());
     let url = match backend {
         Backend::Sqlite => format!("{url}?mode=rwc"),
         Backend::Postgres => url.to_string(),
     };
     let pool = AnyPool::connect(&url).await.unwrap();
     migrator.run(&pool).await.unwrap();
+    pool
+}
+
+/// The database as version 0001 left it, with duplicated cart lines.
+async fn old_database(backend: Backend, url: &str) {
+    let pool = migrated_upto(backend, url, 1).await;
     for sql in [
         "INSERT INTO shop (id, name, created_at) VALUES (1, 's', 0)",
         "INSERT INTO category (id, shop_id, type, name, created_at, updated_at) VALUES (1, 1, 1, 'c', 0, 0)",
@@ -95,22 +107,7 @@ async fn sessions_migration_over_0003(backend: Backend) {
     sqlx::any::install_default_drivers();
     let dir = tempfile::tempdir().unwrap();
     let url = common::fresh_database(backend, &dir).await;
-    let mut migrator = match backend {
-        Backend::Sqlite => sqlx::migrate!("./migrations/sqlite"),
-        Backend::Postgres => sqlx::migrate!("./migrations/postgres"),
-    };
-    let upto_0003 = migrator
-        .migrations
-        .iter()
-        .take_while(|m| m.version <= 3)
-        .count();
-    migrator.migrations = Cow::Owned(migrator.migrations[..upto_0003].to_vec());
-    let open = match backend {
-        Backend::Sqlite => format!("{url}?mode=rwc"),
-        Backend::Postgres => url.clone(),
-    };
-    let pool = AnyPool::connect(&open).await.unwrap();
-    migrator.run(&pool).await.unwrap();
+    let pool = migrated_upto(backend, &url, 3).await;
     for sql in [
         "INSERT INTO shop (id, name, created_at) VALUES (1, 's', 0)",
         "INSERT INTO employee (id, shop_id, username, name, password_hash, created_at) VALUES (1, 1, 'admin', 'a', 'h', 1700000000000)",
@@ -147,15 +144,7 @@ async fn sqlite_alert_log_loses_autoincrement_and_keeps_its_rows() {
     sqlx::any::install_default_drivers();
     let dir = tempfile::tempdir().unwrap();
     let url = common::fresh_database(Backend::Sqlite, &dir).await;
-    let mut migrator = sqlx::migrate!("./migrations/sqlite");
-    let upto_0006 = migrator
-        .migrations
-        .iter()
-        .take_while(|m| m.version <= 6)
-        .count();
-    migrator.migrations = Cow::Owned(migrator.migrations[..upto_0006].to_vec());
-    let pool = AnyPool::connect(&format!("{url}?mode=rwc")).await.unwrap();
-    migrator.run(&pool).await.unwrap();
+    let pool = migrated_upto(Backend::Sqlite, &url, 6).await;
     for sql in [
         "INSERT INTO shop (id, name, created_at) VALUES (1, 's', 0)",
         "INSERT INTO \"user\" (id, openid, created_at) VALUES (1, 'o', 0)",
